@@ -1,0 +1,105 @@
+"""Shared pieces of the ``bin/`` click scripts: options, errors, logging, progress.
+
+Library code never prints or exits; these helpers are where that happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import InputError
+
+CONTEXT = {"show_default": True, "help_option_names": ["-h", "--help"]}
+
+
+class StepError(click.ClickException):
+    """A user error in a step: ``Error: <step>: <message>``, exit code 2."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def errors(step: str) -> Iterator[None]:
+    """Turn :class:`InputError` into a one-line message and exit code 2.
+
+    Any other exception keeps its traceback (exit code 1): it is a bug.
+    """
+    try:
+        yield
+    except InputError as exc:
+        raise StepError(f"{step}: {exc}") from None
+
+
+def setup_logging(*, verbose: bool) -> None:
+    """Route the package's logging to stderr (WARNING, or INFO when verbose)."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads in torch (and BLAS through env, if not set)."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def progress(total: int, desc: str) -> Callable[[int], Any]:
+    """A tqdm ``update`` callback on stderr, silent when stderr is not a terminal
+    unless ``GENEXAI_PROGRESS=1`` (Nextflow captures stderr in .command.err)."""
+    from tqdm.auto import tqdm
+
+    disable = not (sys.stderr.isatty() or os.environ.get("GENEXAI_PROGRESS") == "1")
+    bar = tqdm(total=total, desc=desc, file=sys.stderr, disable=disable, leave=False)
+    return bar.update
+
+
+def input_option(**kwargs: Any) -> Callable:
+    """``--input``: an existing file."""
+    return click.option(
+        "--input",
+        "input_path",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        **{"help": "Input .h5ad file.", **kwargs},
+    )
+
+
+def output_option(**kwargs: Any) -> Callable:
+    """``--output``: the file to write (atomically)."""
+    return click.option(
+        "--output",
+        "output_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **{"help": "Output file, written atomically.", **kwargs},
+    )
+
+
+def common_options(func: Callable) -> Callable:
+    """``--threads`` and ``--verbose``, shared by every step."""
+    func = click.option(
+        "--threads",
+        type=click.IntRange(min=1),
+        default=1,
+        envvar="GENEXAI_THREADS",
+        help="CPU threads.",
+    )(func)
+    return click.option("--verbose", is_flag=True, help="Log progress details.")(func)
+
+
+def seed_option(default: int = 0) -> Callable:
+    """``--seed``: every random step takes one."""
+    return click.option(
+        "--seed", type=click.IntRange(min=0), default=default, help="Random seed."
+    )
