@@ -25,6 +25,10 @@ INFORMATIVE = "informative"
 PATHWAY_GENES = "pathway_genes"
 #: uns[UNS][SIMULATE][OVER_PATHWAYS]: int (n_subclasses, n_over) pathway ids.
 OVER_PATHWAYS = "over_pathways"
+#: uns[UNS][SIMULATE][ALPHA]: float32 (n_subclasses, n_pathways) Dirichlet prior.
+#: The other entries of uns[UNS][SIMULATE] are the SimulationConfig field
+#: names (merge: int task class per subclass) and "seed".
+ALPHA = "alpha"
 
 # --- import / prepare ----------------------------------------------------
 IMPORT = "import"  #: uns[UNS][IMPORT]: source format and files
@@ -46,9 +50,35 @@ BASELINE_PROB = "baseline_prob"  #: obs: F_target(b)
 DELTA = "completeness_delta"  #: obs: |sum(a) - (F(x) - F(b))|
 N_STEPS = "n_steps"  #: obs: IG steps used for this example
 BASELINE = "baseline"  #: uns[UNS][ATTRIBUTE][BASELINE]: (n_genes,) float32
+# uns[UNS][ATTRIBUTE] fields (N_STEPS, BASELINE also appear there):
+METHOD = "method"  #: attribution method name (genexai.attribution.METHODS)
+BASELINE_KIND = "baseline_kind"  #: "zero", "class_mean" or "vector"
+BASELINE_CLASS = "baseline_class"  #: class whose training mean is the baseline
+TARGET_KIND = "target_kind"  #: "true", "predicted" or "logit"
+STUDIED_CLASSES = "classes"  #: classes whose examples are explained
+CHECKPOINT_SHA256 = "checkpoint_sha256"  #: sha256 of the model checkpoint file
+ARCH = "arch"  #: model architecture, from the checkpoint metadata
+SEED = "seed"  #: seed of the random methods
+N_SAMPLES = "n_samples"  #: GradientShap random points per example
+TOLERANCE = "tolerance"  #: completeness tolerance, percentage points
+MAX_STEPS = "max_steps"  #: IG step cap of the per-example redo
+VERSION = "version"  #: genexai version that wrote the file
 
 # --- evaluate ------------------------------------------------------------
 EVALUATE = "evaluate"
 
 #: Columns of every tidy metrics table, in order.
 METRIC_COLUMNS = ("dataset", "model", "seed", "method", "metric", "variant", "value")
+
+# --- report (reads the files of TRAIN, EVALUATE and STABILITY) -----------
+#: Fields of the TRAIN metrics JSON shown as accuracy (percentages).
+TRAIN_ACCURACY = "train_accuracy"
+BALANCED_ACCURACY = "balanced_accuracy"
+#: Columns of a ``*.curves.tsv`` (EVALUATE), in order.
+CURVE_COLUMNS = ("dataset", "model", "seed", "method", "curve", "n_genes", "value", "std")
+#: Columns of a ``*.top_genes.tsv`` (EVALUATE); an ``informative`` column may follow.
+TOP_GENES_COLUMNS = ("dataset", "model", "seed", "method", "class", "rank", "gene", "score")
+#: Columns of a ``*.stability.tsv`` (STABILITY), in order.
+STABILITY_COLUMNS = (
+    "dataset", "model_a", "seed_a", "model_b", "seed_b", "metric", "variant", "value",
+)

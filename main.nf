@@ -1,0 +1,45 @@
+#!/usr/bin/env nextflow
+/*
+ * genexai: are the genes a classifier relies on real biomarkers?
+ * Simulate or import expression, train classifiers, explain them with
+ * Integrated Gradients and evaluate the explanations (Bontonou et al. 2023).
+ */
+
+include { GENEXAI                                     } from './workflows/genexai'
+include { validateParameters; helpMessage; sourceDigest;
+          datasetName; guessFormat                    } from './subworkflows/local/utils_genexai'
+
+workflow {
+    def schema = "${projectDir}/nextflow_schema.json"
+    if (params.help) {
+        log.info helpMessage(schema)
+        return
+    }
+    if (params.validate_params) {
+        validateParameters(params, schema)
+    }
+
+    if (params.input) {
+        def data = file(params.input)
+        def format = params.input_format ?: guessFormat(data.name)
+        if (!format) {
+            error("--input_format: cannot tell the format of '${data.name}'; give --input_format")
+        }
+        def name = params.dataset_name ?: datasetName(data.baseName.replaceAll(/\.(csv|tsv|txt)$/, ''))
+        def labels = params.labels ? file(params.labels) : []
+        ch_simulations = Channel.empty()
+        ch_imports = Channel.of([[id: name, format: format, simulated: false], data, labels])
+    } else {
+        ch_simulations = Channel.fromList(params.simulate.tokenize(',')*.trim())
+            .map { config -> [id: config, config: config, simulated: true] }
+        ch_imports = Channel.empty()
+    }
+
+    GENEXAI(ch_simulations, ch_imports, sourceDigest("${projectDir}/src/genexai"))
+}
+
+workflow.onComplete {
+    if (workflow.success) {
+        log.info "genexai: done. Results in ${params.outdir}/ (report: ${params.outdir}/report/report.html)"
+    }
+}

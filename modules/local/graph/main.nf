@@ -1,0 +1,36 @@
+process GRAPH {
+    tag "${meta.id}"
+    label 'process_medium'
+    container 'genexai/cpu:0.1.0'
+
+    input:
+    tuple val(meta), path(prepared)
+    val(src_digest)
+
+    output:
+    tuple val(meta), path("${prefix}.graph.npz"), emit: graph
+    path "versions.yml"                         , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    graph.py \\
+        --input '${prepared}' \\
+        --output '${prefix}.graph.npz' \\
+        --threads ${task.cpus} \\
+        ${args}
+
+    python3 -m genexai.versions "${task.process}" numpy scipy > versions.yml
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch '${prefix}.graph.npz'
+    python3 -m genexai.versions "${task.process}" numpy scipy > versions.yml
+    """
+}

@@ -1,0 +1,39 @@
+process REPORT {
+    tag "report"
+    label 'process_single'
+    container 'genexai/cpu:0.1.0'
+
+    input:
+    path(results, stageAs: 'collected/*')   // every metrics/curves/top-genes/stability/train/attribution/prepared file
+    path(params_json)
+    path(versions)
+    val(src_digest)
+
+    output:
+    path "summary/*"          , emit: summary
+    path "report/report.html" , emit: html
+    path "versions.yml"       , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    """
+    report.py \\
+        --results-dir collected \\
+        --params '${params_json}' \\
+        --versions '${versions}' \\
+        --outdir . \\
+        ${args}
+
+    python3 -m genexai.versions "${task.process}" pandas matplotlib jinja2 > versions.yml
+    """
+
+    stub:
+    """
+    mkdir -p summary report
+    touch summary/metrics.tsv report/report.html
+    python3 -m genexai.versions "${task.process}" pandas matplotlib jinja2 > versions.yml
+    """
+}

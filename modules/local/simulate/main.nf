@@ -1,0 +1,35 @@
+process SIMULATE {
+    tag "${meta.id}"
+    label 'process_single'
+    container 'genexai/cpu:0.1.0'
+
+    input:
+    val(meta)           // [id: dataset name, config: simulator configuration]
+    val(src_digest)     // digest of the genexai package source: invalidates the cache when it changes
+
+    output:
+    tuple val(meta), path("${prefix}.simulated.h5ad"), emit: h5ad
+    path "versions.yml"                              , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    simulate.py \\
+        --config '${meta.config}' \\
+        --output '${prefix}.simulated.h5ad' \\
+        ${args}
+
+    python3 -m genexai.versions "${task.process}" numpy scipy anndata > versions.yml
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch '${prefix}.simulated.h5ad'
+    python3 -m genexai.versions "${task.process}" numpy scipy anndata > versions.yml
+    """
+}

@@ -1,0 +1,275 @@
+"""The self-contained HTML report and the files of the REPORT step."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import __version__
+from ..io import atomic_path, write_table
+from . import _figures
+from ._collect import Results
+from ._tables import DELTA_THRESHOLD, PG_CURVE, ROW_KEYS, summary_tables
+
+#: Folders and file names written under ``outdir`` by :func:`write_report`.
+SUMMARY_DIR = "summary"
+REPORT_PATH = Path("report") / "report.html"
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("genexai.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+_HEADERS = {
+    "n_seeds": "seeds",
+    "n_samples": "samples",
+    "n_genes": "genes",
+    "n_classes": "classes",
+    "n_train": "train",
+    "n_test": "test",
+    "n_pairs": "pairs",
+    "n_examples": "examples",
+    "n_above": f"> {DELTA_THRESHOLD}",
+    "max_n_steps": "max IG steps",
+    "p95": "95th percentile",
+}
+
+
+def render_report(
+    results: Results, *, params: Mapping[str, Any], versions: str, top_n: int = 10
+) -> str:
+    """The HTML report, self-contained: inline CSS, figures as base64 PNG.
+
+    Parameters
+    ----------
+    results
+        From :func:`~genexai.report.collect_results`.
+    params
+        The run's parameters (Nextflow ``params`` as JSON), shown as a table.
+    versions
+        The ``versions.yml`` text of the run (nf-core layout
+        ``"<process>": {tool: version}``); shown as a table, or verbatim when
+        it does not parse.
+    top_n
+        Genes shown per class in the top-genes section. Default: 10.
+
+    Returns
+    -------
+    The HTML document.
+    """
+    return _render(results, summary_tables(results), params=params, versions=versions, top_n=top_n)
+
+
+def write_report(
+    results: Results,
+    outdir: str | os.PathLike,
+    *,
+    params: Mapping[str, Any],
+    versions: str,
+    top_n: int = 10,
+) -> list[Path]:
+    """Write the summary tables and the report under ``outdir``, each atomically.
+
+    Everything is computed before the first file is written, so an error
+    leaves no output behind.
+
+    Returns
+    -------
+    The files written: ``summary/<name>.tsv`` for each table of
+    :func:`~genexai.report.summary_tables` and ``report/report.html``.
+    """
+    outdir = Path(outdir)
+    tables = summary_tables(results)
+    html = _render(results, tables, params=params, versions=versions, top_n=top_n)
+    (outdir / SUMMARY_DIR).mkdir(parents=True, exist_ok=True)
+    (outdir / REPORT_PATH).parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = outdir / SUMMARY_DIR / f"{name}.tsv"
+        write_table(table, path)
+        written.append(path)
+    with atomic_path(outdir / REPORT_PATH) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return [*written, outdir / REPORT_PATH]
+
+
+def _render(
+    results: Results,
+    tables: dict[str, pd.DataFrame],
+    *,
+    params: Mapping[str, Any],
+    versions: str,
+    top_n: int,
+) -> str:
+    curves = tables["curves"]
+    is_pg = curves["curve"].str.contains(PG_CURVE)
+    families = {
+        family: {
+            "table": _paper_table(tables[family]),
+            "figures": list(
+                _figures.bar_figures(tables[family], _labels(tables[family]), ylabel=ylabel)
+            ),
+        }
+        for family, ylabel in (
+            ("accuracy", "percent"),
+            ("prediction_gaps", "prediction gap (%)"),
+            ("feature_agreement", "feature agreement (%)"),
+        )
+    }
+    context = {
+        "version": __version__,
+        "datasets": sorted(set(results.metrics["dataset"]) | set(results.datasets["dataset"])),
+        "n_models": results.metrics[["dataset", "model", "seed"]].drop_duplicates().shape[0],
+        "overview": _overview(tables),
+        **families,
+        "pg_curves": list(
+            _figures.curve_figures(
+                curves[is_pg], ylabel="prediction gap", xlabel="genes replaced by the baseline"
+            )
+        ),
+        "curves": list(
+            _figures.curve_figures(curves[~is_pg], ylabel="balanced accuracy (%)", xlabel="genes")
+        ),
+        "top_genes": _top_gene_tables(tables["top_genes"], top_n=top_n),
+        "top_n": top_n,
+        "stability": {
+            "table": _html_table(tables["stability"].drop(columns=["mean", "std"])),
+            "figures": list(_figures.stability_figures(tables["stability"])),
+        },
+        "completeness": {
+            "table": _html_table(tables["completeness"]),
+            "figure": _figures.completeness_figure(results.completeness)
+            if len(results.completeness)
+            else None,
+        },
+        "threshold": DELTA_THRESHOLD,
+        "params": _html_table(
+            pd.DataFrame(_flatten(params), columns=["parameter", "value"]), numbers=False
+        ),
+        "versions": _versions(versions),
+    }
+    return _ENV.get_template("report.html.j2").render(**context)
+
+
+def _labels(paper: pd.DataFrame) -> list[str]:
+    """The metric labels of a paper table (its text columns)."""
+    return [c for c in paper.columns[len(ROW_KEYS) + 1 :] if not c.endswith((" mean", " std"))]
+
+
+def _paper_table(paper: pd.DataFrame) -> dict:
+    """A paper table for display: the ``mean ± std`` columns only."""
+    shown = paper[[*ROW_KEYS, "n_seeds", *_labels(paper)]]
+    if shown["method"].isin(["", "none"]).all():
+        shown = shown.drop(columns="method")
+    return _html_table(shown)
+
+
+def _overview(tables: dict[str, pd.DataFrame]) -> dict:
+    counts = tables["class_counts"]
+    by_split = counts.pivot_table(
+        index=["dataset", "class"], columns="split", values="n_samples", aggfunc="sum", fill_value=0
+    ).reset_index() if len(counts) else counts
+    return {
+        "table": _html_table(tables["datasets"]),
+        "classes": _html_table(by_split),
+        "figure": _figures.class_count_figure(counts) if len(counts) else None,
+    }
+
+
+def _top_gene_tables(consensus: pd.DataFrame, *, top_n: int) -> list[dict]:
+    """Per dataset × model × method: ranks down, classes across, genes in the cells."""
+    shown = []
+    for (dataset, model, method), rows in consensus.groupby(["dataset", "model", "method"]):
+        rows = rows.assign(position=rows.groupby("class").cumcount() + 1)
+        rows = rows[rows["position"] <= top_n]
+        classes = list(dict.fromkeys(rows["class"]))
+        columns = ["position", "cls", "gene", "informative", "n_seeds", "of_seeds", "mean_rank"]
+        cells = {
+            (r.position, r.cls): {
+                "text": r.gene,
+                "mark": r.informative is True,
+                "title": f"in the top list of {r.n_seeds}/{r.of_seeds} seeds, "
+                f"mean rank {r.mean_rank:.1f}",
+            }
+            for r in rows.rename(columns={"class": "cls"})[columns]
+            .astype({"informative": object})
+            .itertuples(index=False)
+        }
+        shown.append(
+            {
+                "title": " · ".join(str(v) for v in (dataset, model, method) if v not in ("", "none")),
+                "known": rows["informative"].notna().any(),
+                "columns": ["rank", *classes],
+                "rows": [
+                    [str(p), *(cells.get((p, c), "") for c in classes)]
+                    for p in range(1, rows["position"].max() + 1)
+                ],
+            }
+        )
+    return shown
+
+
+def _versions(text: str) -> dict:
+    """``versions.yml`` as (process, tool, version) rows, or the raw text."""
+    try:
+        parsed = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        parsed = None
+    if isinstance(parsed, dict) and all(isinstance(v, dict) for v in parsed.values()):
+        rows = [(p, t, str(v)) for p, tools in parsed.items() for t, v in tools.items()]
+        return {"table": _html_table(pd.DataFrame(rows, columns=["process", "tool", "version"]), numbers=False), "raw": ""}
+    return {"table": None, "raw": text.strip()}
+
+
+def _flatten(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """``{"a": {"b": 1}}`` → ``[("a.b", "1")]``; lists are shown as JSON."""
+    rows = []
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows.extend(_flatten(value, prefix=f"{name}."))
+        else:
+            rows.append((name, value if isinstance(value, str) else json.dumps(value)))
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2e}" if 0 < abs(value) < 0.01 else f"{value:.2f}"
+    return str(value)
+
+
+def _html_table(table: pd.DataFrame, *, numbers: bool = True) -> dict | None:
+    """Columns (readable headers), rows of text cells and which columns are numeric.
+
+    Returns None for an empty table, which the template shows as absent.
+    """
+    if table.empty:
+        return None
+    numeric = [
+        numbers
+        and pd.api.types.is_numeric_dtype(table[c])
+        and not pd.api.types.is_bool_dtype(table[c])
+        for c in table.columns
+    ]
+    return {
+        "columns": [_HEADERS.get(c, c.replace("_", " ")) for c in table.columns],
+        "numeric": numeric,
+        "rows": [[_cell(v) for v in row] for row in table.astype(object).itertuples(index=False)],
+    }

@@ -1,0 +1,199 @@
+"""Summary tables: mean ± std over seeds, in the layout of the paper's tables."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import keys
+from ._collect import Results
+
+Family = Literal["accuracy", "prediction_gaps", "feature_agreement"]
+
+#: Which metrics (by name, case-insensitive) go in which paper-style table.
+#: EVALUATE names its metrics (``pgi``, ``pgu``, ``pgr``, ``fa``, ...); matching
+#: on the prefix keeps new variants (``pgu_adjusted``) in the right table.
+FAMILIES: dict[Family, re.Pattern[str]] = {
+    "accuracy": re.compile(r"accuracy", re.IGNORECASE),
+    "prediction_gaps": re.compile(r"^(pg|prediction_gap)", re.IGNORECASE),
+    "feature_agreement": re.compile(r"^(fa|feature_agreement)", re.IGNORECASE),
+}
+#: Curves whose name matches this are prediction-gap curves; the rest are
+#: keep-best / remove-best / random curves.
+PG_CURVE = FAMILIES["prediction_gaps"]
+#: A completeness delta above this (probability units; one percentage point)
+#: made the paper re-run IG with more steps (method §5).
+DELTA_THRESHOLD = 0.01
+
+ROW_KEYS = ["dataset", "model", "method"]
+
+
+def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """Every summary table of the report, by file stem.
+
+    Standard deviations are over seeds (population std, ``ddof=0``, as
+    :func:`numpy.std`), so one seed gives a std of 0.
+
+    Returns
+    -------
+    ``metrics``
+        Every tidy row (:attr:`Results.metrics`).
+    ``accuracy``, ``prediction_gaps``, ``feature_agreement``
+        Paper-style: one row per dataset × model × method with ``n_seeds``,
+        then for each metric (``"<metric> <variant>"``) three columns: the
+        text ``"mean ± std"``, ``"<label> mean"`` and ``"<label> std"``.
+    ``curves``
+        dataset, model, method, curve, n_genes, n_seeds, ``mean``, ``std``
+        (over seeds) and ``std_within`` (mean of the runs' own ``std``, e.g.
+        over random draws).
+    ``stability``
+        dataset, model_a, model_b (unordered pair, ``model_a <= model_b``),
+        metric, variant, n_pairs, mean, std, ``mean ± std``.
+    ``top_genes``
+        dataset, model, method, class, gene, ``n_seeds`` (seeds whose top list
+        holds the gene), ``of_seeds``, ``mean_rank`` (over those seeds),
+        ``mean_score``, ``informative``; per class, rows are in consensus order
+        (more seeds first, then lower mean rank).
+    ``completeness``
+        dataset, model, method, n_examples, median, p95, max (of the deltas,
+        probability units), ``n_above`` (deltas above :data:`DELTA_THRESHOLD`)
+        and ``max_n_steps``.
+    ``datasets``, ``class_counts``
+        :attr:`Results.datasets` and :attr:`Results.class_counts`.
+    """
+    tables = {"metrics": results.metrics}
+    for family, pattern in FAMILIES.items():
+        rows = results.metrics[results.metrics["metric"].str.contains(pattern)]
+        tables[family] = paper_table(rows)
+    tables["curves"] = _curve_summary(results.curves)
+    tables["stability"] = _stability_summary(results.stability)
+    tables["top_genes"] = _top_gene_consensus(results.top_genes)
+    tables["completeness"] = _completeness_summary(results.completeness)
+    tables["datasets"] = results.datasets
+    tables["class_counts"] = results.class_counts
+    return tables
+
+
+def metric_label(metric: pd.Series, variant: pd.Series) -> pd.Series:
+    """``"<metric> <variant>"``, or the metric alone when the variant is empty."""
+    return (metric + " " + variant.fillna("")).str.strip()
+
+
+def mean_std_text(mean: pd.Series, std: pd.Series) -> pd.Series:
+    """``"12.34 ± 0.56"`` (two decimals, as the paper); empty where the mean is NaN."""
+    text = mean.map("{:.2f}".format) + " ± " + std.map("{:.2f}".format)
+    return text.where(mean.notna(), "")
+
+
+def paper_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over seeds of tidy metric rows, one row per dataset × model × method.
+
+    Parameters
+    ----------
+    metrics
+        Tidy rows (:data:`genexai.keys.METRIC_COLUMNS`).
+
+    Returns
+    -------
+    dataset, model, method, n_seeds, then for each metric label (in order of
+    first appearance) ``<label>`` (text), ``<label> mean``, ``<label> std``.
+    """
+    if metrics.empty:
+        return pd.DataFrame(columns=[*ROW_KEYS, "n_seeds"])
+    metrics = metrics.assign(label=metric_label(metrics["metric"], metrics["variant"]))
+    stats = (
+        metrics.groupby([*ROW_KEYS, "label"], sort=False)["value"]
+        .agg(mean="mean", std=lambda v: v.std(ddof=0))
+        .reset_index()
+    )
+    stats["text"] = mean_std_text(stats["mean"], stats["std"])
+    wide = stats.pivot(index=ROW_KEYS, columns="label", values=["text", "mean", "std"])
+    labels = list(dict.fromkeys(stats["label"]))
+    table = pd.DataFrame(index=wide.index)
+    for label in labels:
+        table[label] = wide[("text", label)].fillna("")
+        table[f"{label} mean"] = wide[("mean", label)]
+        table[f"{label} std"] = wide[("std", label)]
+    n_seeds = metrics.groupby(ROW_KEYS)["seed"].nunique().rename("n_seeds")
+    table.insert(0, "n_seeds", n_seeds.reindex(table.index))
+    return table.reset_index().sort_values(ROW_KEYS, ignore_index=True)
+
+
+def _curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
+    columns = [*ROW_KEYS, "curve", "n_genes", "n_seeds", "mean", "std", "std_within"]
+    if curves.empty:
+        return pd.DataFrame(columns=columns)
+    summary = (
+        curves.groupby([*ROW_KEYS, "curve", "n_genes"])
+        .agg(
+            n_seeds=("seed", "nunique"),
+            mean=("value", "mean"),
+            std=("value", lambda v: v.std(ddof=0)),
+            std_within=("std", "mean"),
+        )
+        .reset_index()
+    )
+    return summary[columns]
+
+
+def _stability_summary(stability: pd.DataFrame) -> pd.DataFrame:
+    columns = ["dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "mean", "std"]
+    if stability.empty:
+        return pd.DataFrame(columns=[*columns, "mean ± std"])
+    a, b = stability["model_a"].to_numpy(str), stability["model_b"].to_numpy(str)
+    pairs = stability.assign(model_a=np.minimum(a, b), model_b=np.maximum(a, b))
+    summary = (
+        pairs.groupby(["dataset", "model_a", "model_b", "metric", "variant"])["value"]
+        .agg(n_pairs="count", mean="mean", std=lambda v: v.std(ddof=0))
+        .reset_index()
+    )
+    summary["mean ± std"] = mean_std_text(summary["mean"], summary["std"])
+    return summary
+
+
+def _top_gene_consensus(top_genes: pd.DataFrame) -> pd.DataFrame:
+    group = [*ROW_KEYS, "class"]
+    columns = [*group, "gene", "n_seeds", "of_seeds", "mean_rank", "mean_score", "informative"]
+    if top_genes.empty:
+        return pd.DataFrame(columns=columns)
+    consensus = (
+        top_genes.groupby([*group, "gene"])
+        .agg(
+            n_seeds=("seed", "nunique"),
+            mean_rank=("rank", "mean"),
+            mean_score=("score", "mean"),
+            informative=(keys.INFORMATIVE, "max"),
+        )
+        .reset_index()
+    )
+    of_seeds = top_genes.groupby(group)["seed"].nunique().rename("of_seeds").reset_index()
+    consensus = consensus.merge(of_seeds, on=group)
+    consensus = consensus.sort_values(
+        [*group, "n_seeds", "mean_rank", "gene"],
+        ascending=[True] * len(group) + [False, True, True],
+        ignore_index=True,
+    )
+    return consensus[columns]
+
+
+def _completeness_summary(completeness: pd.DataFrame) -> pd.DataFrame:
+    columns = [*ROW_KEYS, "n_examples", "median", "p95", "max", "n_above", "max_n_steps"]
+    if completeness.empty:
+        return pd.DataFrame(columns=columns)
+    summary = (
+        completeness.assign(above=completeness["delta"] > DELTA_THRESHOLD)
+        .groupby(ROW_KEYS)
+        .agg(
+            n_examples=("delta", "size"),
+            median=("delta", "median"),
+            p95=("delta", lambda d: d.quantile(0.95)),
+            max=("delta", "max"),
+            n_above=("above", "sum"),
+            max_n_steps=("n_steps", "max"),
+        )
+        .reset_index()
+    )
+    return summary[columns]

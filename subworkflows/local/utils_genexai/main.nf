@@ -1,0 +1,156 @@
+/*
+ * Pipeline utilities: parameter validation against nextflow_schema.json (no
+ * plugin needed), --help, the package-source digest, and the input channels.
+ */
+
+import groovy.json.JsonSlurper
+
+// All parameter definitions of the schema, flattened over its $defs groups.
+def schemaProperties(schemaPath) {
+    def schema = new JsonSlurper().parse(file(schemaPath).toFile())
+    def props = [:]
+    schema['$defs'].each { group, body -> props.putAll(body.properties ?: [:]) }
+    return props
+}
+
+def kebabToSnake(String name) { name.replace('-', '_') }
+
+/*
+ * Every problem with the parameters, one line each: unknown names, wrong types,
+ * values outside their enum or pattern, ranges, missing or unreadable files, and
+ * contradictory combinations. An empty list means the parameters are valid.
+ */
+def parameterErrors(params, schemaPath) {
+    def props = schemaProperties(schemaPath)
+    def errors = []
+    def camel = { String s -> s.replaceAll(/_([a-z0-9])/) { all, c -> c.toUpperCase() } }
+    def known = props.keySet() + props.keySet().collect { camel(it) } + props.keySet().collect { it.replace('_', '-') }
+    params.each { name, value ->
+        if (!(name in known)) {
+            errors << "--${name}: unknown parameter (see --help for the list)"
+        }
+    }
+    props.each { name, spec ->
+        def value = params[name]
+        if (value == null) {
+            if (spec.required_param) errors << "--${name}: required"
+            return
+        }
+        def type = spec.type instanceof List ? spec.type.find { it != 'null' } : spec.type
+        def ok = true
+        switch (type) {
+            case 'boolean': ok = value instanceof Boolean; break
+            case 'integer': ok = (value instanceof Integer || value instanceof Long || value instanceof BigInteger); break
+            case 'number':  ok = value instanceof Number; break
+            case 'string':  ok = !(value instanceof Boolean) && (value instanceof CharSequence || value instanceof Number); break
+        }
+        if (!ok) {
+            errors << "--${name}: expected ${type}, got '${value}' (${value.getClass().simpleName})"
+            return
+        }
+        if (spec.enum && !(value.toString() in spec.enum.collect { it.toString() })) {
+            errors << "--${name}: '${value}' is not one of ${spec.enum.join(', ')}"
+        }
+        if (spec.pattern && !(value.toString() ==~ spec.pattern)) {
+            errors << "--${name}: '${value}' does not match ${spec.pattern}${spec.pattern_help ? ' (' + spec.pattern_help + ')' : ''}"
+        }
+        if (spec.minimum != null && value instanceof Number && value < spec.minimum) {
+            errors << "--${name}: ${value} is below the minimum ${spec.minimum}"
+        }
+        if (spec.maximum != null && value instanceof Number && value > spec.maximum) {
+            errors << "--${name}: ${value} is above the maximum ${spec.maximum}"
+        }
+        if (spec.exclusiveMinimum != null && value instanceof Number && value <= spec.exclusiveMinimum) {
+            errors << "--${name}: ${value} must be above ${spec.exclusiveMinimum}"
+        }
+        if (spec.exclusiveMaximum != null && value instanceof Number && value >= spec.exclusiveMaximum) {
+            errors << "--${name}: ${value} must be below ${spec.exclusiveMaximum}"
+        }
+        if (spec.format in ['file-path', 'path'] && spec.exists) {
+            def f = file(value.toString())
+            if (!f.exists()) errors << "--${name}: '${value}' does not exist"
+            else if (!f.isReadable()) errors << "--${name}: '${value}' is not readable"
+        }
+    }
+    // Combinations the schema cannot express.
+    if (params.baseline == 'class_mean' && !params.baseline_class) {
+        errors << "--baseline class_mean needs --baseline_class (the class whose training mean is the baseline)"
+    }
+    if ((params.labels || params.label_key || params.input_format) && !params.input) {
+        errors << "--labels/--label_key/--input_format describe --input, which is not set"
+    }
+    if (params.seeds != null && parseSeeds(params.seeds.toString()).isEmpty()) {
+        errors << "--seeds: '${params.seeds}' gives no seed"
+    }
+    return errors
+}
+
+def validateParameters(params, schemaPath) {
+    def errors = parameterErrors(params, schemaPath)
+    if (errors) {
+        error("Invalid parameters:\n  " + errors.join('\n  '))
+    }
+}
+
+def helpMessage(schemaPath) {
+    def schema = new JsonSlurper().parse(file(schemaPath).toFile())
+    def lines = ["genexai ${workflow.manifest.version}: ${schema.description}", '',
+                 'Usage: nextflow run . -profile <test,local|docker|singularity|...> [--param value ...]', '']
+    schema['$defs'].each { group, body ->
+        lines << "${body.title}:"
+        body.properties.each { name, spec ->
+            def dflt = spec.containsKey('default') ? " [default: ${spec.default}]" : ''
+            def choices = spec.enum ? " (${spec.enum.join('|')})" : ''
+            lines << String.format('  --%-24s %s%s%s', name, spec.description ?: '', choices, dflt)
+        }
+        lines << ''
+    }
+    return lines.join('\n')
+}
+
+// '1,2,5' or '1-10' or '1-3,7' -> [1, 2, 3, 7]
+def parseSeeds(String text) {
+    def seeds = []
+    text.tokenize(',').each { part ->
+        part = part.trim()
+        if (part ==~ /\d+-\d+/) {
+            def (a, b) = part.tokenize('-').collect { it as Integer }
+            seeds.addAll((a..b).toList())
+        } else if (part ==~ /\d+/) {
+            seeds << (part as Integer)
+        }
+    }
+    return seeds.unique()
+}
+
+/*
+ * A digest of the genexai package source. Every process takes it as an input,
+ * so editing src/genexai invalidates the cached tasks (Nextflow itself hashes
+ * only the bin/ scripts, not the modules they import).
+ */
+def sourceDigest(dir) {
+    def md = java.security.MessageDigest.getInstance('SHA-256')
+    def root = file(dir)
+    def files = []
+    root.eachFileRecurse(groovy.io.FileType.FILES) { f ->
+        if (!f.toString().contains('__pycache__') && !f.name.endsWith('.pyc')) files << f
+    }
+    files.sort { it.toString() }.each { f ->
+        md.update(root.relativize(f).toString().getBytes('UTF-8'))
+        md.update(f.bytes)
+    }
+    return md.digest().encodeHex().toString().substring(0, 16)
+}
+
+// A dataset name usable in file names: letters, digits, '_' and '-'.
+def datasetName(String name) {
+    name.replaceAll(/[^A-Za-z0-9_-]+/, '_').replaceAll(/^_+|_+$/, '') ?: 'input'
+}
+
+// Input format from the file name when --input_format is not given.
+def guessFormat(String name) {
+    def n = name.toLowerCase()
+    if (n.endsWith('.h5ad')) return 'h5ad'
+    if (n ==~ /.*\.(csv|tsv|txt)(\.gz)?$/) return 'table'
+    return null
+}

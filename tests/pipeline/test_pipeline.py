@@ -1,0 +1,88 @@
+"""End-to-end runs of the real Nextflow engine on the test profile."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from genexai import keys
+
+from .conftest import REPO, Run, run_nextflow
+
+pytestmark = pytest.mark.pipeline
+
+
+def test_outputs_exist(test_run: Run) -> None:
+    out = test_run.outdir
+    for rel in (
+        "summary/metrics.tsv",
+        "report/report.html",
+        "pipeline_info/software_versions.yml",
+        "simulate/test.simulated.h5ad",
+        "prepare/test.prepared.h5ad",
+    ):
+        assert (out / rel).is_file(), rel
+    assert list((out / "pipeline_info").glob("pipeline_dag_*.dot"))
+    assert list((out / "train").glob("test.LR.1.pt"))
+
+
+def test_metrics_are_sane(test_run: Run) -> None:
+    table = pd.read_csv(test_run.outdir / "summary" / "metrics.tsv", sep="\t")
+    assert list(table.columns[: len(keys.METRIC_COLUMNS)]) == list(keys.METRIC_COLUMNS)
+    assert table["value"].notna().all()
+    # Four simulated classes: chance is 25 %; the test data separate easily.
+    acc = table[(table.metric == "balanced_accuracy") & (table.model == "LR")]
+    assert len(acc) == 2
+    assert (acc["value"] > 70).all(), acc
+    percent = table[table.metric.str.match(r"^(PG[IUR]|FA|balanced_accuracy|train_accuracy)")]
+    assert len(percent) > 0
+    assert percent["value"].between(0, 100).all(), percent[~percent["value"].between(0, 100)]
+    # Every model and seed was evaluated.
+    runs = table[table.metric.str.startswith("PG")][["model", "seed"]].drop_duplicates()
+    assert len(runs) == 8
+
+
+def test_resume_caches_every_task(test_run: Run) -> None:
+    again = run_nextflow(test_run.launch_dir, "-profile", "test,local", "-resume")
+    assert again.returncode == 0, again.output[-5000:]
+    statuses = {row["status"] for row in again.trace()}
+    assert statuses == {"CACHED"}, again.output[-3000:]
+
+
+def test_stub_run(tmp_path: Path, nextflow_available) -> None:
+    run = run_nextflow(tmp_path, "-profile", "test,local", "-stub-run")
+    assert run.returncode == 0, run.output[-5000:]
+    processes = {row["process"].split(":")[-1] for row in run.trace()}
+    assert processes == {
+        "SIMULATE", "PREPARE", "GRAPH", "TRAIN", "ATTRIBUTE",
+        "EVALUATE", "STABILITY", "REPORT",
+    }
+
+
+def _copy_project(dest: Path) -> Path:
+    """A copy of the pipeline sharing this checkout's .venv and .nf engine."""
+    ignore = shutil.ignore_patterns(".venv", ".nf", "work", "results", ".nextflow*", ".git",
+                                    "__pycache__", "*.egg-info", ".pytest_cache")
+    shutil.copytree(REPO, dest, ignore=ignore)
+    (dest / ".venv").symlink_to(REPO / ".venv")
+    (dest / ".nf").symlink_to(REPO / ".nf")
+    return dest
+
+
+def test_package_change_invalidates_cache(tmp_path: Path, nextflow_available) -> None:
+    project = _copy_project(tmp_path / "project")
+    launch = tmp_path / "launch"
+    args = ("-profile", "test,local", "-stub-run", "--models", "LR", "--seeds", "1")
+    first = run_nextflow(launch, *args, project=project)
+    assert first.returncode == 0, first.output[-3000:]
+    same = run_nextflow(launch, *args, "-resume", project=project)
+    assert {r["status"] for r in same.trace()} == {"CACHED"}
+
+    module = project / "src" / "genexai" / "keys.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    edited = run_nextflow(launch, *args, "-resume", project=project)
+    assert edited.returncode == 0, edited.output[-3000:]
+    assert {r["status"] for r in edited.trace()} == {"COMPLETED"}
