@@ -8,8 +8,15 @@ PNG, no external reference) and :func:`write_report` writes it all atomically.
 
 from __future__ import annotations
 
-from ._collect import Results, collect_results
+from ._collect import Results, collect_results, read_params
 from ._render import render_report, write_report
 from ._tables import summary_tables
 
-__all__ = ["Results", "collect_results", "render_report", "summary_tables", "write_report"]
+__all__ = [
+    "Results",
+    "collect_results",
+    "read_params",
+    "render_report",
+    "summary_tables",
+    "write_report",
+]

@@ -9,6 +9,7 @@ the file itself does not hold them (attributions, train JSON).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from anndata.io import read_elem
 
 from .. import keys
 from ..errors import InputError
+
+logger = logging.getLogger(__name__)
 
 METRICS_SUFFIX = ".metrics.tsv"
 CURVES_SUFFIX = ".curves.tsv"
@@ -93,11 +96,9 @@ def collect_results(results_dir: str | Path) -> Results:
         msg = f"{folder}: results folder does not exist"
         raise InputError(msg)
 
-    def files(suffix: str) -> list[Path]:
-        return sorted(p for p in folder.iterdir() if p.name.endswith(suffix) and p.is_file())
-
+    entries = sorted(p for p in folder.iterdir() if p.is_file())
     found = {
-        suffix: files(suffix)
+        suffix: [p for p in entries if p.name.endswith(suffix)]
         for suffix in (
             METRICS_SUFFIX,
             CURVES_SUFFIX,
@@ -111,6 +112,7 @@ def collect_results(results_dir: str | Path) -> Results:
     if not any(found.values()):
         msg = f"{folder}: no result files (expected *{', *'.join(found)})"
         raise InputError(msg)
+    logger.info("%s: %s", folder, ", ".join(f"{len(p)} *{s}" for s, p in found.items()))
 
     metrics = _read_tables(
         found[METRICS_SUFFIX], keys.METRIC_COLUMNS, integers=("seed",), floats=("value",)
@@ -146,6 +148,20 @@ def collect_results(results_dir: str | Path) -> Results:
         datasets=_concat([row for _, row, _, _ in prepared], DATASET_COLUMNS),
         class_counts=_concat([counts for _, _, counts, _ in prepared], CLASS_COUNT_COLUMNS),
     )
+
+
+def read_params(path: str | Path) -> dict:
+    """The run's parameters from a JSON object (Nextflow ``params``)."""
+    path = Path(path)
+    try:
+        params = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable JSON file ({exc.__class__.__name__})"
+        raise InputError(msg) from None
+    if not isinstance(params, dict):
+        msg = f"{path}: expected a JSON object of parameters, found {type(params).__name__}"
+        raise InputError(msg)
+    return params
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -189,7 +205,10 @@ def _read_tables(
             table.insert(0, "dataset", path.name.split(".")[0])
         missing = [c for c in columns if c not in table]
         if missing:
-            msg = f"{path}: missing column(s) {missing}; expected {list(columns)}, found {list(table.columns)}"
+            msg = (
+                f"{path}: missing column(s) {missing}; "
+                f"expected {list(columns)}, found {list(table.columns)}"
+            )
             raise InputError(msg)
         table = table[[c for c in wanted if c in table]].copy()
         for column in integers:
@@ -211,7 +230,8 @@ def _to_numbers(text: pd.Series, *, path: Path, integer: bool) -> pd.Series:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         kind = "an integer" if integer else "a number"
-        msg = f"{path}: column {text.name!r}, row {row + 1}: expected {kind}, found {text.iloc[row]!r}"
+        where = f"{path}: column {text.name!r}, row {row + 1}"
+        msg = f"{where}: expected {kind}, found {text.iloc[row]!r}"
         raise InputError(msg)
     return values.astype(np.int64) if integer else values.astype(np.float64)
 
@@ -221,7 +241,8 @@ def _to_booleans(text: pd.Series, *, path: Path) -> pd.Series:
     values = lowered.map({"true": True, "1": True, "false": False, "0": False, "": pd.NA})
     if values.isna().sum() != (lowered == "").sum():
         row = int(np.flatnonzero((values.isna() & (lowered != "")).to_numpy())[0])
-        msg = f"{path}: column {text.name!r}, row {row + 1}: expected True/False, found {text.iloc[row]!r}"
+        where = f"{path}: column {text.name!r}, row {row + 1}"
+        msg = f"{where}: expected True/False, found {text.iloc[row]!r}"
         raise InputError(msg)
     return values.astype("boolean")
 
@@ -341,10 +362,11 @@ def _mark_informative(top_genes: pd.DataFrame, informative: dict[str, pd.Index])
     how EVALUATE mapped classes onto them, so the fallback marks a gene that is
     informative for any class.
     """
-    if keys.INFORMATIVE not in top_genes:
-        top_genes[keys.INFORMATIVE] = pd.array([pd.NA] * len(top_genes), dtype="boolean")
-    unknown = top_genes[keys.INFORMATIVE].isna()
+    if keys.INFORMATIVE in top_genes:
+        flags = top_genes[keys.INFORMATIVE].astype("boolean")
+    else:
+        flags = pd.Series(pd.NA, index=top_genes.index, dtype="boolean")
     for dataset, genes in informative.items():
-        rows = unknown & (top_genes["dataset"] == dataset)
-        top_genes.loc[rows, keys.INFORMATIVE] = top_genes.loc[rows, "gene"].isin(genes)
-    return top_genes
+        rows = flags.isna() & (top_genes["dataset"] == dataset)
+        flags[rows] = top_genes.loc[rows, "gene"].isin(genes)
+    return top_genes.assign(**{keys.INFORMATIVE: flags})

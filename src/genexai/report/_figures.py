@@ -16,16 +16,26 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from ._tables import DELTA_THRESHOLD
+from .. import keys
+from ._tables import DELTA_THRESHOLD, series_label
 
-#: Panels per figure row.
+#: Panels per figure row, and their size in inches (at DPI, three panels and
+#: a legend fill the report's 1100-px column).
 NCOLS = 3
-PANEL_W, PANEL_H = 3.6, 2.8  # inches; at DPI this fits a 1100-px page
+PANEL_W, PANEL_H = 3.3, 2.7
+LEGEND_W = 1.5
 DPI = 100
+CONTROL_COLOR = "0.55"
 
 
-def _figure(n_panels: int, *, ncols: int = NCOLS, height: float = PANEL_H):
-    """A figure with a grid of ``n_panels`` axes (unused cells hidden)."""
+def _figure(
+    n_panels: int,
+    *,
+    ncols: int = NCOLS,
+    size: tuple[float, float] = (PANEL_W, PANEL_H),
+    legend: bool = True,
+):
+    """A figure with a grid of ``n_panels`` axes, room on the right for one legend."""
     # matplotlib caches fonts under MPLCONFIGDIR, falling back to ~/.config;
     # a per-user temp dir survives a read-only HOME (containers, clusters).
     os.environ.setdefault(
@@ -35,11 +45,23 @@ def _figure(n_panels: int, *, ncols: int = NCOLS, height: float = PANEL_H):
 
     ncols = min(ncols, n_panels)
     nrows = -(-n_panels // ncols)
-    fig = Figure(figsize=(PANEL_W * ncols, height * nrows), dpi=DPI, layout="constrained")
+    width = size[0] * ncols + (LEGEND_W if legend else 0)
+    fig = Figure(figsize=(width, size[1] * nrows + 0.3), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     return fig, axes[:n_panels]
+
+
+def _legend(fig, axes) -> None:
+    """One legend for the whole figure, right of the panels, each label once."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(
+        entries.values(), entries.keys(), loc="outside right center", frameon=False, fontsize=8
+    )
 
 
 def _data_uri(fig) -> str:
@@ -48,9 +70,8 @@ def _data_uri(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _series_label(values: tuple) -> str:
-    """``"mlp · ig"``: the non-empty parts of a (model, method) key."""
-    return " · ".join(str(v) for v in values if str(v) not in ("", "none"))
+def _readable(name: str) -> str:
+    return name.replace("_", " ")
 
 
 def _is_control(name: str) -> bool:
@@ -58,34 +79,54 @@ def _is_control(name: str) -> bool:
     return "random" in name.lower() or name.lower().startswith("pgr")
 
 
-def bar_figures(table: pd.DataFrame, labels: list[str], *, ylabel: str) -> Iterator[str]:
-    """One grouped bar chart per dataset: models on x, one bar per metric label.
+def bar_figure(table: pd.DataFrame, labels: pd.DataFrame, *, ylabel: str) -> str:
+    """A panel per dataset × variant: models on x, a bar per metric.
 
-    ``table`` is a paper table (:func:`~genexai.report._tables.paper_table`);
-    error bars are its std over seeds.
+    Parameters
+    ----------
+    table
+        A non-empty paper table (:func:`~genexai.report._tables.paper_table`);
+        error bars are its std over seeds.
+    labels
+        Its metrics, from :func:`~genexai.report._tables.metric_labels`.
     """
-    for dataset, rows in table.groupby("dataset", sort=True):
-        fig, (ax,) = _figure(1, height=3.2)
-        fig.set_size_inches(min(3 + 0.9 * len(rows) * max(len(labels), 1), 11), 3.4)
-        names = [_series_label(r) for r in rows[["model", "method"]].itertuples(False)]
+    metrics = list(dict.fromkeys(labels["metric"]))
+    colors = {m: CONTROL_COLOR if _is_control(m) else f"C{i}" for i, m in enumerate(metrics)}
+    variants = list(dict.fromkeys(labels["variant"]))
+    datasets = sorted(table["dataset"].unique())
+    n_models = table.groupby("dataset").size().max()
+    per_panel = labels.groupby("variant", sort=False).size().max()
+    panel_w = min(max(PANEL_W, 1.0 + 0.22 * n_models * per_panel), 9.0)
+    fits = max(1, int(10 // panel_w))
+    # a row per dataset when its variants fit side by side, so that columns line up
+    ncols = len(variants) if 1 < len(variants) <= fits else fits
+    fig, axes = _figure(len(datasets) * len(variants), ncols=ncols, size=(panel_w, 3.0))
+    panels = [(d, v) for d in datasets for v in variants]
+    for ax, (dataset, variant) in zip(axes, panels, strict=True):
+        rows = table[table["dataset"] == dataset]
+        shown = labels[labels["variant"] == variant]
         x = np.arange(len(rows))
-        width = 0.8 / len(labels)
-        for i, label in enumerate(labels):
+        width = 0.8 / len(shown)
+        for i, (metric, label) in enumerate(zip(shown["metric"], shown["label"], strict=True)):
             ax.bar(
-                x + (i - (len(labels) - 1) / 2) * width,
+                x + (i - (len(shown) - 1) / 2) * width,
                 rows[f"{label} mean"],
                 width,
                 yerr=rows[f"{label} std"],
-                capsize=3,
-                label=label,
-                **({"color": "0.6"} if _is_control(label) else {}),
+                capsize=2,
+                label=_readable(metric),
+                color=colors[metric],
+                error_kw={"lw": 0.8},
             )
-        ax.set_xticks(x, names, rotation=20 if len(rows) > 4 else 0, ha="right" if len(rows) > 4 else "center")
+        names = [series_label(r) for r in rows[["model", "method"]].itertuples(index=False)]
+        rotate = len(rows) > 3
+        ax.set_xticks(x, names, rotation=30 if rotate else 0, ha="right" if rotate else "center")
         ax.set_ylabel(ylabel)
-        ax.set_title(str(dataset))
+        ax.set_title(series_label((dataset, _readable(variant))), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-        yield _data_uri(fig)
+        ax.set_axisbelow(True)
+    _legend(fig, axes)
+    return _data_uri(fig)
 
 
 def curve_figures(curves: pd.DataFrame, *, ylabel: str, xlabel: str) -> Iterator[tuple[str, str]]:
@@ -94,99 +135,127 @@ def curve_figures(curves: pd.DataFrame, *, ylabel: str, xlabel: str) -> Iterator
     The band is ± the std over seeds, or, from a single seed, the run's own
     std (e.g. over random draws). Yields ``(dataset, data URI)``.
     """
+    names = sorted(curves["curve"].unique())
+    colors = {c: CONTROL_COLOR if _is_control(c) else f"C{i}" for i, c in enumerate(names)}
     for dataset, rows in curves.groupby("dataset", sort=True):
         panels = list(rows.groupby(["model", "method"], sort=True))
         fig, axes = _figure(len(panels))
-        for ax, ((model, method), panel) in zip(axes, panels, strict=True):
+        for ax, (key, panel) in zip(axes, panels, strict=True):
             for curve, line in panel.groupby("curve", sort=True):
                 line = line.sort_values("n_genes")
                 band = line["std"].where(line["n_seeds"] > 1, line["std_within"]).fillna(0)
-                style = {"color": "0.45", "linestyle": "--"} if _is_control(curve) else {}
-                drawn = ax.plot(line["n_genes"], line["mean"], label=curve, lw=1.5, **style)
+                ax.plot(
+                    line["n_genes"],
+                    line["mean"],
+                    label=_readable(curve),
+                    lw=1.5,
+                    color=colors[curve],
+                    ls="--" if _is_control(curve) else "-",
+                )
                 ax.fill_between(
                     line["n_genes"],
                     line["mean"] - band,
                     line["mean"] + band,
-                    color=drawn[0].get_color(),
-                    alpha=0.2,
+                    color=colors[curve],
+                    alpha=0.15,
                     lw=0,
                 )
-            if (panel["n_genes"] > 0).all() and panel["n_genes"].max() > 30 * panel["n_genes"].min():
+            k = panel["n_genes"]
+            if (k > 0).all() and k.max() > 30 * k.min():
                 ax.set_xscale("log")
-            ax.set_title(_series_label((model, method)), fontsize=10)
+            ax.set_title(series_label(key), fontsize=10)
             ax.set_xlabel(xlabel)
             ax.set_ylabel(ylabel)
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, frameon=False)
+        _legend(fig, axes)
         fig.suptitle(str(dataset))
         yield str(dataset), _data_uri(fig)
 
 
-def stability_figures(stability: pd.DataFrame) -> Iterator[str]:
-    """Heatmaps of the mean stability over pairs of runs: model × model, one per metric."""
-    for (dataset, metric, variant), rows in stability.groupby(
-        ["dataset", "metric", "variant"], sort=True
-    ):
-        models = sorted(set(rows["model_a"]) | set(rows["model_b"]))
-        index = {m: i for i, m in enumerate(models)}
+def stability_figure(stability: pd.DataFrame) -> str:
+    """A model × model heatmap of the mean stability per dataset and metric."""
+    panels = list(stability.groupby(["dataset", "metric", "variant"], sort=True))
+    models = sorted(set(stability["model_a"]) | set(stability["model_b"]))
+    index = {m: i for i, m in enumerate(models)}
+    side = 1.6 + 0.45 * len(models)
+    fig, axes = _figure(len(panels), size=(side + 0.8, side), legend=False)
+    for ax, ((dataset, metric, variant), panel) in zip(axes, panels, strict=True):
         grid = np.full((len(models), len(models)), np.nan)
-        i, j = rows["model_a"].map(index).to_numpy(), rows["model_b"].map(index).to_numpy()
-        grid[i, j] = grid[j, i] = rows["mean"].to_numpy()
-        size = 2.2 + 0.7 * len(models)
-        fig, (ax,) = _figure(1)
-        fig.set_size_inches(size + 1.2, size)
-        image = ax.imshow(grid, cmap="viridis", vmin=np.nanmin(grid), vmax=np.nanmax(grid))
+        i, j = panel["model_a"].map(index).to_numpy(), panel["model_b"].map(index).to_numpy()
+        grid[i, j] = grid[j, i] = panel["mean"].to_numpy()
+        image = ax.imshow(grid, cmap="viridis")
         ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
         ax.set_yticks(range(len(models)), models)
-        dark = np.nanmean(grid)
+        middle = np.nanmean(grid)
         for (r, c), value in np.ndenumerate(grid):
             if np.isfinite(value):
-                ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                        color="white" if value < dark else "black")
+                color = "white" if value < middle else "black"
+                ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=8, color=color)
         fig.colorbar(image, ax=ax, shrink=0.8)
-        ax.set_title(f"{dataset}: {metric} {variant}".strip(), fontsize=10)
-        yield _data_uri(fig)
+        ax.set_title(series_label((dataset, _readable(f"{metric} {variant}".strip()))), fontsize=10)
+    return _data_uri(fig)
 
 
 def completeness_figure(completeness: pd.DataFrame) -> str:
     """Histograms of the completeness deltas on a log axis, one panel per dataset."""
+    from matplotlib.ticker import MaxNLocator
+
     datasets = sorted(completeness["dataset"].unique())
     fig, axes = _figure(len(datasets))
     positive = completeness["delta"][completeness["delta"] > 0]
-    low = np.log10(positive.min()) if len(positive) else -8
-    high = max(np.log10(max(completeness["delta"].max(), DELTA_THRESHOLD)), low + 1)
-    floor = 10.0 ** np.floor(low)
-    bins = np.logspace(np.floor(low), np.ceil(high), 40)
+    low = np.floor(np.log10(positive.min())) if len(positive) else -8.0
+    high = np.ceil(np.log10(max(completeness["delta"].max(), DELTA_THRESHOLD))) + 0.5
+    bins = np.logspace(low, high, 40)
     for ax, dataset in zip(axes, datasets, strict=True):
         rows = completeness[completeness["dataset"] == dataset]
         for key, group in rows.groupby(["model", "method"], sort=True):
-            ax.hist(group["delta"].clip(lower=floor), bins=bins, histtype="step", lw=1.5,
-                    label=_series_label(key))
-        ax.axvline(DELTA_THRESHOLD, color="firebrick", ls=":", lw=1)
+            # exact zeros have no place on a log axis: they go in the first bin
+            ax.hist(
+                group["delta"].clip(lower=bins[0]),
+                bins=bins,
+                histtype="step",
+                lw=1.5,
+                label=series_label(key),
+            )
+        ax.axvline(DELTA_THRESHOLD, color="firebrick", ls=":", lw=1.2)
         ax.set_xscale("log")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("|Σ attributions − ΔF|  (probability)")
         ax.set_ylabel("examples")
         ax.set_title(str(dataset), fontsize=10)
-        ax.legend(fontsize=7, frameon=False)
+    _legend(fig, axes)
     return _data_uri(fig)
 
 
 def class_count_figure(class_counts: pd.DataFrame) -> str:
     """Samples per class, stacked by split, one panel per dataset."""
     datasets = sorted(class_counts["dataset"].unique())
-    fig, axes = _figure(len(datasets), ncols=2)
+    fig, axes = _figure(len(datasets))
     for ax, dataset in zip(axes, datasets, strict=True):
+        # sort=False keeps the class-index order of the prepared file
         counts = class_counts[class_counts["dataset"] == dataset].pivot_table(
-            index="class", columns="split", values="n_samples", aggfunc="sum", fill_value=0
+            index="class",
+            columns="split",
+            values="n_samples",
+            aggfunc="sum",
+            fill_value=0,
+            sort=False,
         )
         bottom = np.zeros(len(counts))
-        for split in counts.columns:
-            ax.bar(range(len(counts)), counts[split], bottom=bottom, label=split)
+        for split in sorted(counts.columns, key=lambda s: (s != keys.TRAIN, s)):
+            ax.bar(
+                range(len(counts)),
+                counts[split],
+                bottom=bottom,
+                label=split,
+                color={keys.TRAIN: "C0", keys.TEST: "C1"}.get(split),
+            )
             bottom += counts[split].to_numpy()
-        ax.set_xticks(range(len(counts)), counts.index, rotation=90 if len(counts) > 8 else 0,
-                      fontsize=7 if len(counts) > 8 else 9)
+        many = len(counts) > 8
+        ax.set_xticks(
+            range(len(counts)), counts.index, rotation=90 if many else 0, fontsize=7 if many else 9
+        )
         ax.set_ylabel("samples")
         ax.set_title(str(dataset), fontsize=10)
-        ax.legend(fontsize=8, frameon=False)
+    _legend(fig, axes)
     return _data_uri(fig)
-

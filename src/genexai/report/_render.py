@@ -18,7 +18,15 @@ from .. import __version__
 from ..io import atomic_path, write_table
 from . import _figures
 from ._collect import Results
-from ._tables import DELTA_THRESHOLD, PG_CURVE, ROW_KEYS, summary_tables
+from ._tables import (
+    DELTA_THRESHOLD,
+    PG_CURVE,
+    ROW_KEYS,
+    family_rows,
+    metric_labels,
+    series_label,
+    summary_tables,
+)
 
 #: Folders and file names written under ``outdir`` by :func:`write_report`.
 SUMMARY_DIR = "summary"
@@ -115,19 +123,18 @@ def _render(
 ) -> str:
     curves = tables["curves"]
     is_pg = curves["curve"].str.contains(PG_CURVE)
-    families = {
-        family: {
-            "table": _paper_table(tables[family]),
-            "figures": list(
-                _figures.bar_figures(tables[family], _labels(tables[family]), ylabel=ylabel)
-            ),
+    families = {}
+    for family, ylabel in (
+        ("accuracy", "percent"),
+        ("prediction_gaps", "prediction gap (%)"),
+        ("feature_agreement", "feature agreement (%)"),
+    ):
+        labels = metric_labels(family_rows(results.metrics, family))
+        paper = tables[family]
+        families[family] = {
+            "table": _paper_table(paper, labels),
+            "figure": _figures.bar_figure(paper, labels, ylabel=ylabel) if len(paper) else None,
         }
-        for family, ylabel in (
-            ("accuracy", "percent"),
-            ("prediction_gaps", "prediction gap (%)"),
-            ("feature_agreement", "feature agreement (%)"),
-        )
-    }
     context = {
         "version": __version__,
         "datasets": sorted(set(results.metrics["dataset"]) | set(results.datasets["dataset"])),
@@ -146,7 +153,9 @@ def _render(
         "top_n": top_n,
         "stability": {
             "table": _html_table(tables["stability"].drop(columns=["mean", "std"])),
-            "figures": list(_figures.stability_figures(tables["stability"])),
+            "figure": _figures.stability_figure(tables["stability"])
+            if len(tables["stability"])
+            else None,
         },
         "completeness": {
             "table": _html_table(tables["completeness"]),
@@ -155,22 +164,15 @@ def _render(
             else None,
         },
         "threshold": DELTA_THRESHOLD,
-        "params": _html_table(
-            pd.DataFrame(_flatten(params), columns=["parameter", "value"]), numbers=False
-        ),
+        "params": _html_table(pd.DataFrame(_flatten(params), columns=["parameter", "value"])),
         "versions": _versions(versions),
     }
     return _ENV.get_template("report.html.j2").render(**context)
 
 
-def _labels(paper: pd.DataFrame) -> list[str]:
-    """The metric labels of a paper table (its text columns)."""
-    return [c for c in paper.columns[len(ROW_KEYS) + 1 :] if not c.endswith((" mean", " std"))]
-
-
-def _paper_table(paper: pd.DataFrame) -> dict:
+def _paper_table(paper: pd.DataFrame, labels: pd.DataFrame) -> dict | None:
     """A paper table for display: the ``mean ± std`` columns only."""
-    shown = paper[[*ROW_KEYS, "n_seeds", *_labels(paper)]]
+    shown = paper[[*ROW_KEYS, "n_seeds", *labels["label"]]]
     if shown["method"].isin(["", "none"]).all():
         shown = shown.drop(columns="method")
     return _html_table(shown)
@@ -178,9 +180,18 @@ def _paper_table(paper: pd.DataFrame) -> dict:
 
 def _overview(tables: dict[str, pd.DataFrame]) -> dict:
     counts = tables["class_counts"]
-    by_split = counts.pivot_table(
-        index=["dataset", "class"], columns="split", values="n_samples", aggfunc="sum", fill_value=0
-    ).reset_index() if len(counts) else counts
+    by_split = (
+        counts.pivot_table(
+            index=["dataset", "class"],
+            columns="split",
+            values="n_samples",
+            aggfunc="sum",
+            fill_value=0,
+            sort=False,
+        ).reset_index()
+        if len(counts)
+        else counts
+    )
     return {
         "table": _html_table(tables["datasets"]),
         "classes": _html_table(by_split),
@@ -189,33 +200,38 @@ def _overview(tables: dict[str, pd.DataFrame]) -> dict:
 
 
 def _top_gene_tables(consensus: pd.DataFrame, *, top_n: int) -> list[dict]:
-    """Per dataset × model × method: ranks down, classes across, genes in the cells."""
+    """Per dataset × model × method: a row per class, its top genes across.
+
+    Where the truth is known, a column counts the informative genes in the row.
+    """
     shown = []
-    for (dataset, model, method), rows in consensus.groupby(["dataset", "model", "method"]):
-        rows = rows.assign(position=rows.groupby("class").cumcount() + 1)
+    for key, rows in consensus.groupby(ROW_KEYS, sort=True):
+        rows = rows.assign(position=rows.groupby("class", sort=False).cumcount() + 1)
         rows = rows[rows["position"] <= top_n]
-        classes = list(dict.fromkeys(rows["class"]))
-        columns = ["position", "cls", "gene", "informative", "n_seeds", "of_seeds", "mean_rank"]
-        cells = {
-            (r.position, r.cls): {
-                "text": r.gene,
-                "mark": r.informative is True,
-                "title": f"in the top list of {r.n_seeds}/{r.of_seeds} seeds, "
-                f"mean rank {r.mean_rank:.1f}",
-            }
-            for r in rows.rename(columns={"class": "cls"})[columns]
-            .astype({"informative": object})
-            .itertuples(index=False)
-        }
+        known = bool(rows["informative"].notna().any())
+        body = []
+        for name, genes in rows.groupby("class", sort=False):
+            cells = [
+                {
+                    "text": g.gene,
+                    "mark": g.informative is True,
+                    "title": f"in the top list of {g.n_seeds}/{g.of_seeds} seeds, "
+                    f"mean rank {g.mean_rank:.1f}",
+                }
+                for g in genes.astype({"informative": object}).itertuples(index=False)
+            ]
+            n_true = int(genes["informative"].sum())  # NA (unknown) counts as 0
+            body.append([str(name), *([f"{n_true}/{len(genes)}"] if known else []), *cells])
         shown.append(
             {
-                "title": " · ".join(str(v) for v in (dataset, model, method) if v not in ("", "none")),
-                "known": rows["informative"].notna().any(),
-                "columns": ["rank", *classes],
-                "rows": [
-                    [str(p), *(cells.get((p, c), "") for c in classes)]
-                    for p in range(1, rows["position"].max() + 1)
+                "title": series_label(key),
+                "known": known,
+                "columns": [
+                    "class",
+                    *(["informative"] if known else []),
+                    *map(str, range(1, rows["position"].max() + 1)),
                 ],
+                "rows": body,
             }
         )
     return shown
@@ -229,7 +245,10 @@ def _versions(text: str) -> dict:
         parsed = None
     if isinstance(parsed, dict) and all(isinstance(v, dict) for v in parsed.values()):
         rows = [(p, t, str(v)) for p, tools in parsed.items() for t, v in tools.items()]
-        return {"table": _html_table(pd.DataFrame(rows, columns=["process", "tool", "version"]), numbers=False), "raw": ""}
+        return {
+            "table": _html_table(pd.DataFrame(rows, columns=["process", "tool", "version"])),
+            "raw": "",
+        }
     return {"table": None, "raw": text.strip()}
 
 
@@ -251,11 +270,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.2e}" if 0 < abs(value) < 0.01 else f"{value:.2f}"
+        return f"{value:.3g}"
     return str(value)
 
 
-def _html_table(table: pd.DataFrame, *, numbers: bool = True) -> dict | None:
+def _html_table(table: pd.DataFrame) -> dict | None:
     """Columns (readable headers), rows of text cells and which columns are numeric.
 
     Returns None for an empty table, which the template shows as absent.
@@ -263,9 +282,7 @@ def _html_table(table: pd.DataFrame, *, numbers: bool = True) -> dict | None:
     if table.empty:
         return None
     numeric = [
-        numbers
-        and pd.api.types.is_numeric_dtype(table[c])
-        and not pd.api.types.is_bool_dtype(table[c])
+        pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
         for c in table.columns
     ]
     return {

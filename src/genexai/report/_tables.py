@@ -18,8 +18,8 @@ Family = Literal["accuracy", "prediction_gaps", "feature_agreement"]
 #: on the prefix keeps new variants (``pgu_adjusted``) in the right table.
 FAMILIES: dict[Family, re.Pattern[str]] = {
     "accuracy": re.compile(r"accuracy", re.IGNORECASE),
-    "prediction_gaps": re.compile(r"^(pg|prediction_gap)", re.IGNORECASE),
-    "feature_agreement": re.compile(r"^(fa|feature_agreement)", re.IGNORECASE),
+    "prediction_gaps": re.compile(r"^(?:pg|prediction_gap)", re.IGNORECASE),
+    "feature_agreement": re.compile(r"^(?:fa|feature_agreement)", re.IGNORECASE),
 }
 #: Curves whose name matches this are prediction-gap curves; the rest are
 #: keep-best / remove-best / random curves.
@@ -65,9 +65,8 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
         :attr:`Results.datasets` and :attr:`Results.class_counts`.
     """
     tables = {"metrics": results.metrics}
-    for family, pattern in FAMILIES.items():
-        rows = results.metrics[results.metrics["metric"].str.contains(pattern)]
-        tables[family] = paper_table(rows)
+    for family in FAMILIES:
+        tables[family] = paper_table(family_rows(results.metrics, family))
     tables["curves"] = _curve_summary(results.curves)
     tables["stability"] = _stability_summary(results.stability)
     tables["top_genes"] = _top_gene_consensus(results.top_genes)
@@ -77,9 +76,53 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def metric_label(metric: pd.Series, variant: pd.Series) -> pd.Series:
-    """``"<metric> <variant>"``, or the metric alone when the variant is empty."""
-    return (metric + " " + variant.fillna("")).str.strip()
+def series_label(key: tuple) -> str:
+    """``"MLP · ig"``: the parts of a (dataset,) model, method key that say something."""
+    return " · ".join(str(v) for v in key if str(v) not in ("", "none"))
+
+
+def natural_key(names: pd.Series) -> pd.Series:
+    """A sort key that puts ``C2`` before ``C10``: every number zero-padded."""
+    return names.astype(str).str.replace(r"\d+", lambda m: m.group().zfill(12), regex=True)
+
+
+def family_rows(metrics: pd.DataFrame, family: Family) -> pd.DataFrame:
+    """The tidy rows whose metric belongs to ``family`` (:data:`FAMILIES`)."""
+    return metrics[metrics["metric"].str.contains(FAMILIES[family])]
+
+
+#: Column order of the paper tables: metric names (by prefix, case-insensitive),
+#: then variants; anything else follows, alphabetically.
+METRIC_ORDER = ("balanced_accuracy", "train_accuracy", "pgi", "pgu", "pgr", "fa")
+VARIANT_ORDER = ("", "local", "global")
+
+
+def _position(name: str, order: tuple[str, ...]) -> int:
+    name = name.lower()
+    for i, prefix in enumerate(order):
+        if name == prefix or (prefix and name.startswith(prefix)):
+            return i
+    return len(order)
+
+
+def metric_labels(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (metric, variant) pairs of tidy rows with their column label.
+
+    Returns
+    -------
+    Columns metric, variant and label (``"<metric> <variant>"``, or the metric
+    alone when the variant is empty), in :data:`METRIC_ORDER` and
+    :data:`VARIANT_ORDER`.
+    """
+    pairs = metrics[["metric", "variant"]].drop_duplicates()
+    pairs = pairs.assign(
+        label=(pairs["metric"] + " " + pairs["variant"]).str.strip(),
+        m=pairs["metric"].map(lambda m: _position(m, METRIC_ORDER)),
+        v=pairs["variant"].map(lambda v: _position(v, VARIANT_ORDER)),
+    )
+    return pairs.sort_values(["m", "v", "metric", "variant"], ignore_index=True)[
+        ["metric", "variant", "label"]
+    ]
 
 
 def mean_std_text(mean: pd.Series, std: pd.Series) -> pd.Series:
@@ -98,22 +141,22 @@ def paper_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    dataset, model, method, n_seeds, then for each metric label (in order of
-    first appearance) ``<label>`` (text), ``<label> mean``, ``<label> std``.
+    dataset, model, method, n_seeds, then for each label of
+    :func:`metric_labels` ``<label>`` (text), ``<label> mean``, ``<label> std``.
     """
     if metrics.empty:
         return pd.DataFrame(columns=[*ROW_KEYS, "n_seeds"])
-    metrics = metrics.assign(label=metric_label(metrics["metric"], metrics["variant"]))
+    labels = metric_labels(metrics)
+    metrics = metrics.merge(labels, on=["metric", "variant"])
     stats = (
-        metrics.groupby([*ROW_KEYS, "label"], sort=False)["value"]
+        metrics.groupby([*ROW_KEYS, "label"])["value"]
         .agg(mean="mean", std=lambda v: v.std(ddof=0))
         .reset_index()
     )
     stats["text"] = mean_std_text(stats["mean"], stats["std"])
     wide = stats.pivot(index=ROW_KEYS, columns="label", values=["text", "mean", "std"])
-    labels = list(dict.fromkeys(stats["label"]))
     table = pd.DataFrame(index=wide.index)
-    for label in labels:
+    for label in labels["label"]:
         table[label] = wide[("text", label)].fillna("")
         table[f"{label} mean"] = wide[("mean", label)]
         table[f"{label} std"] = wide[("std", label)]
@@ -144,7 +187,8 @@ def _stability_summary(stability: pd.DataFrame) -> pd.DataFrame:
     if stability.empty:
         return pd.DataFrame(columns=[*columns, "mean ± std"])
     a, b = stability["model_a"].to_numpy(str), stability["model_b"].to_numpy(str)
-    pairs = stability.assign(model_a=np.minimum(a, b), model_b=np.maximum(a, b))
+    swap = a > b
+    pairs = stability.assign(model_a=np.where(swap, b, a), model_b=np.where(swap, a, b))
     summary = (
         pairs.groupby(["dataset", "model_a", "model_b", "metric", "variant"])["value"]
         .agg(n_pairs="count", mean="mean", std=lambda v: v.std(ddof=0))
@@ -175,6 +219,7 @@ def _top_gene_consensus(top_genes: pd.DataFrame) -> pd.DataFrame:
         [*group, "n_seeds", "mean_rank", "gene"],
         ascending=[True] * len(group) + [False, True, True],
         ignore_index=True,
+        key=lambda column: natural_key(column) if column.name == "class" else column,
     )
     return consensus[columns]
 
@@ -183,6 +228,7 @@ def _completeness_summary(completeness: pd.DataFrame) -> pd.DataFrame:
     columns = [*ROW_KEYS, "n_examples", "median", "p95", "max", "n_above", "max_n_steps"]
     if completeness.empty:
         return pd.DataFrame(columns=columns)
+    # n_steps is NaN where ATTRIBUTE did not record it; Int64 keeps it an integer.
     summary = (
         completeness.assign(above=completeness["delta"] > DELTA_THRESHOLD)
         .groupby(ROW_KEYS)
@@ -195,5 +241,6 @@ def _completeness_summary(completeness: pd.DataFrame) -> pd.DataFrame:
             max_n_steps=("n_steps", "max"),
         )
         .reset_index()
+        .astype({"max_n_steps": "Int64"})
     )
     return summary[columns]
