@@ -1,0 +1,157 @@
+"""genexai.io: safe reads, atomic writes, gene and class alignment."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import anndata as ad
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from genexai import io, keys
+from genexai.errors import InputError
+
+
+def _adata(n_obs: int = 6, n_vars: int = 4, *, seed: int = 0) -> ad.AnnData:
+    rng = np.random.default_rng(seed)
+    adata = ad.AnnData(
+        rng.normal(size=(n_obs, n_vars)).astype(np.float32),
+        obs=pd.DataFrame(index=[f"s{i}" for i in range(n_obs)]),
+        var=pd.DataFrame(index=[f"g{j}" for j in range(n_vars)]),
+    )
+    adata.obs[keys.LABEL] = pd.Categorical(["A", "B"] * (n_obs // 2), categories=["A", "B"])
+    return adata
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    adata = _adata()
+    io.write_h5ad(adata, tmp_path / "x.h5ad")
+    back = io.read_h5ad(tmp_path / "x.h5ad")
+    np.testing.assert_array_equal(back.X, adata.X)
+    assert io.class_names(back, where="x") == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        pytest.param(lambda p: None, "no such file", id="missing"),
+        pytest.param(lambda p: p.write_text("not hdf5"), "not a readable HDF5", id="text"),
+        pytest.param(lambda p: p.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20), "not a readable HDF5",
+                     id="truncated"),
+        pytest.param(lambda p: h5py.File(p, "w").close(), "no 'X'", id="no-X"),
+    ],
+)
+def test_bad_files_are_refused(tmp_path: Path, make, match: str) -> None:
+    path = tmp_path / "bad.h5ad"
+    make(path)
+    with pytest.raises(InputError, match=match):
+        io.read_h5ad(path)
+
+
+def test_truncated_real_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.h5ad"
+    io.write_h5ad(_adata(200, 50), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=str(path)):
+        io.read_h5ad(path)
+
+
+def test_object_dtype_x_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "obj.h5ad"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("X", data=np.array([[b"a", b"b"]], dtype="S1"))
+    with pytest.raises(InputError, match="expected a numeric matrix"):
+        io.read_h5ad(path)
+
+
+def test_size_limit_checked_from_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "big.h5ad"
+    io.write_h5ad(_adata(100, 100), path)
+    with pytest.raises(InputError, match="GiB in memory"):
+        io.read_h5ad(path, max_bytes=1000)
+    assert io.check_h5ad_size(path) == (100, 100)
+
+
+def test_sparse_shape_from_metadata(tmp_path: Path) -> None:
+    adata = _adata(10, 8)
+    adata.X = sp.csr_matrix(adata.X)
+    io.write_h5ad(adata, tmp_path / "s.h5ad")
+    assert io.check_h5ad_size(tmp_path / "s.h5ad") == (10, 8)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        pytest.param(lambda a: a.X.__setitem__((0, 0), np.nan), "NaN or infinite", id="nan"),
+        pytest.param(lambda a: a.X.__setitem__((0, 0), np.inf), "NaN or infinite", id="inf"),
+    ],
+)
+def test_non_finite_values(mutate, match: str) -> None:
+    adata = _adata()
+    mutate(adata)
+    with pytest.raises(InputError, match=match):
+        io.check_matrix(adata, where="x")
+
+
+def test_empty_matrix() -> None:
+    with pytest.raises(InputError, match="empty matrix"):
+        io.check_matrix(_adata()[:0].copy(), where="x")
+
+
+def test_duplicate_names() -> None:
+    adata = _adata()
+    adata.var_names = ["g0", "g0", "g2", "g3"]
+    with pytest.raises(InputError, match="duplicate var name 'g0'"):
+        io.check_matrix(adata, where="x")
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.tsv"
+    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_respects_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.tsv")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "t.tsv").stat().st_mode)
+    assert mode == 0o640
+
+
+def test_unwritable_output_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "nope" / "t.tsv")
+
+
+def test_align_genes_by_name() -> None:
+    adata = _adata()
+    aligned = io.align_genes(adata, ["g3", "g1", "g0", "g2"], where="x")
+    np.testing.assert_array_equal(aligned.X[:, 0], adata.X[:, 3])
+
+
+@pytest.mark.parametrize(
+    ("genes", "match"),
+    [
+        pytest.param(["g0", "g1", "g2"], "1 unexpected genes", id="extra"),
+        pytest.param(["g0", "g1", "g2", "g3", "g4"], "1 expected genes missing", id="missing"),
+    ],
+)
+def test_align_genes_mismatch(genes, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        io.align_genes(_adata(), genes, where="x")
+
+
+def test_label_codes_unknown_class() -> None:
+    with pytest.raises(InputError, match="label 'B' is not one of"):
+        io.label_codes(_adata(), ["A", "C"], where="x")
