@@ -36,6 +36,10 @@ PREPARE = "prepare"  #: uns[UNS][PREPARE]: transform, split parameters
 COUNTS = "counts"  #: layers[COUNTS]: the input values before transforming
 MEAN = "genexai_mean"  #: var: training mean of the pre-scaling values
 STD = "genexai_std"  #: var: training std (1 where the gene is constant)
+#: uns[UNS][IMPORT][HAS_COUNTS]: bool, X holds counts (PREPARE keeps them in layers[COUNTS]).
+HAS_COUNTS = "has_counts"
+#: uns[UNS][PREPARE][TRANSFORM]: the transform's name (genexai.prepare.Transform).
+TRANSFORM = "transform"
 
 # --- train ---------------------------------------------------------------
 TRAIN_STEP = "train"

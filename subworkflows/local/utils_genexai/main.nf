@@ -69,7 +69,7 @@ def parameterErrors(params, schemaPath) {
         if (spec.format in ['file-path', 'path'] && spec.exists) {
             def f = file(value.toString())
             if (!f.exists()) errors << "--${name}: '${value}' does not exist"
-            else if (!f.isReadable()) errors << "--${name}: '${value}' is not readable"
+            else if (!java.nio.file.Files.isReadable(f)) errors << "--${name}: '${value}' is not readable"
         }
     }
     // Combinations the schema cannot express.

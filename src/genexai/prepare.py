@@ -1,0 +1,438 @@
+"""PREPARE: drop small classes, split train/test, transform (method.md §2).
+
+Input: an imported (:mod:`genexai.io.formats`) or simulated AnnData, samples
+× genes, with raw values on a linear scale and a categorical ``obs['label']``.
+The paper's gene and sample filters already ran at import.
+
+Transforms (``transform=``), with statistics fitted on the training samples only:
+
+``zscore``
+    ``(x - mean) / std``. Simulations (§2.3).
+``log2_zscore``
+    ``y = log2(x + 1)``, then ``(y - mean) / std``. PanCan (§2.1).
+``log2_cpm_center``
+    ``y = log2(x / sum_g(x) * 1e6 + 1)`` (counts per million over the
+    sample's genes), then ``y - mean``; no std division. BRCA/KIRC (§2.2):
+    the importer has already turned Xena's log2(count+1) back into counts
+    (the paper's ``2**x - 1``).
+``center``
+    ``x - mean``.
+``none``
+    ``x`` (mean 0, std 1 are recorded).
+
+``std`` is the unbiased (ddof=1, torch's default) training std. Where a gene
+is constant on the training split, ``std`` is 1 and ``mean`` that constant, so
+its training values become exactly 0: never inf or NaN (method.md §10.14).
+Statistics are computed in float64, in blocks of rows (two passes); ``X`` is
+written as float32.
+
+Splits (``split=``):
+
+``stratified``
+    :func:`sklearn.model_selection.train_test_split` stratified on the label,
+    ``random_state=seed``.
+``paper``
+    The paper's split (§2.4), not stratified: ``idx = list(range(N))``,
+    shuffled by the legacy Mersenne-Twister seeded with ``seed`` (what
+    ``np.random.seed(seed); np.random.shuffle(idx)`` does, without touching
+    numpy's global state); test = ``idx[:floor(test_size * N)]``. The paper
+    uses ``seed=43, test_size=0.4``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator
+from typing import Any, Literal, get_args
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.model_selection import train_test_split
+
+from . import keys
+from .errors import InputError
+from .io import align_genes, check_matrix, class_names, step_uns
+from .io.formats import looks_like_counts
+
+__all__ = [
+    "SPLITS",
+    "TRANSFORMS",
+    "SplitKind",
+    "Transform",
+    "apply_transform",
+    "fit_statistics",
+    "prepare",
+    "split_test_mask",
+    "transform_rows",
+]
+
+logger = logging.getLogger(__name__)
+
+Transform = Literal["zscore", "log2_zscore", "log2_cpm_center", "center", "none"]
+TRANSFORMS: tuple[str, ...] = get_args(Transform)
+SplitKind = Literal["stratified", "paper"]
+SPLITS: tuple[str, ...] = get_args(SplitKind)
+
+#: Transforms that divide by the training std.
+_SCALED = ("zscore", "log2_zscore")
+#: Counts-per-million scale of ``log2_cpm_center``.
+CPM_SCALE = 1e6
+#: float64 elements per block of rows: bounds each temporary to 16 MiB.
+BLOCK_ELEMENTS = 1 << 21
+
+
+def _blocks(n_rows: int, n_cols: int) -> Iterator[slice]:
+    step = max(1, BLOCK_ELEMENTS // max(n_cols, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _rows(x: Any, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of a dense or sparse matrix, as a dense float64 array."""
+    block = x[index]
+    block = block.toarray() if sp.issparse(block) else np.asarray(block)
+    return block.astype(np.float64)
+
+
+def _pre(block: np.ndarray, transform: Transform) -> np.ndarray:
+    """The per-sample part of the transform (before centring), in place, float64."""
+    if transform == "log2_cpm_center":
+        block *= CPM_SCALE / block.sum(axis=1, keepdims=True)
+    if transform in ("log2_zscore", "log2_cpm_center"):
+        block += 1.0
+        np.log2(block, out=block)
+    return block
+
+
+def _check_domain(
+    x: Any,
+    rows: np.ndarray,
+    transform: Transform,
+    *,
+    samples: pd.Index,
+    genes: pd.Index,
+    where: str,
+) -> None:
+    """Refuse values the transform cannot take (log of <= 0, CPM of a zero sample)."""
+    if transform not in ("log2_zscore", "log2_cpm_center"):
+        return
+    for block in _blocks(len(rows), x.shape[1]):
+        index = rows[block]
+        values = _rows(x, index)
+        bad = values < 0 if transform == "log2_cpm_center" else values <= -1
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            expected = "counts (>= 0)" if transform == "log2_cpm_center" else "values > -1"
+            msg = (
+                f"{where}: value {values[i, j]} at sample {samples[index[i]]!r}, gene "
+                f"{genes[j]!r}; --transform {transform} expects {expected}"
+            )
+            raise InputError(msg)
+        if transform == "log2_cpm_center":
+            empty = values.sum(axis=1) <= 0
+            if empty.any():
+                i = int(np.flatnonzero(empty)[0])
+                msg = (
+                    f"{where}: sample {samples[index[i]]!r} has a total count of 0; "
+                    "--transform log2_cpm_center needs at least one count per sample"
+                )
+                raise InputError(msg)
+
+
+def fit_statistics(
+    x: Any, train: np.ndarray, *, transform: Transform
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-gene training mean and std of the pre-transformed values.
+
+    Parameters
+    ----------
+    x
+        ``(n_samples, n_genes)`` dense or sparse matrix of raw values.
+    train
+        ``(n_train,)`` int row indices of the training samples (at least 2).
+    transform
+        One of :data:`TRANSFORMS`.
+
+    Returns
+    -------
+    ``(mean, std)``, each ``(n_genes,)`` float64. ``std`` is the unbiased std
+    for ``zscore``/``log2_zscore`` and 1 otherwise; for a gene constant on the
+    training rows, ``mean`` is the constant and ``std`` 1.
+    """
+    n_genes = x.shape[1]
+    if transform == "none":
+        return np.zeros(n_genes), np.ones(n_genes)
+    total = np.zeros(n_genes)
+    low = np.full(n_genes, np.inf)
+    high = np.full(n_genes, -np.inf)
+    for block in _blocks(len(train), n_genes):
+        y = _pre(_rows(x, train[block]), transform)
+        total += y.sum(axis=0)
+        np.minimum(low, y.min(axis=0), out=low)
+        np.maximum(high, y.max(axis=0), out=high)
+    mean = total / len(train)
+    constant = low == high
+    mean[constant] = low[constant]
+    std = np.ones(n_genes)
+    if transform in _SCALED:
+        squares = np.zeros(n_genes)
+        for block in _blocks(len(train), n_genes):
+            y = _pre(_rows(x, train[block]), transform)
+            y -= mean
+            squares += np.einsum("ij,ij->j", y, y)
+        std = np.sqrt(squares / (len(train) - 1))
+        std[constant] = 1.0
+    return mean, std
+
+
+def transform_rows(
+    x: Any, rows: np.ndarray, *, transform: Transform, mean: np.ndarray, std: np.ndarray
+) -> np.ndarray:
+    """Transform rows ``rows`` of ``x`` with fitted statistics.
+
+    Returns
+    -------
+    ``(len(rows), n_genes)`` float32: ``(pre(x) - mean) / std``.
+    """
+    out = np.empty((len(rows), x.shape[1]), dtype=np.float32)
+    for block in _blocks(len(rows), x.shape[1]):
+        y = _pre(_rows(x, rows[block]), transform)
+        y -= mean
+        y /= std
+        out[block] = y
+    return out
+
+
+def split_test_mask(
+    labels: np.ndarray, *, split: SplitKind, test_size: float, seed: int
+) -> np.ndarray:
+    """Which samples go to the test split.
+
+    Parameters
+    ----------
+    labels
+        ``(n_samples,)`` class codes (stratification; unused by ``paper``).
+    split, test_size, seed
+        See the module docstring.
+
+    Returns
+    -------
+    ``(n_samples,)`` bool, True for test samples.
+    """
+    n = len(labels)
+    test = np.zeros(n, dtype=bool)
+    if split == "paper":
+        order = list(range(n))
+        np.random.RandomState(seed).shuffle(order)
+        test[order[: int(np.floor(test_size * n))]] = True
+    else:
+        _, test_index = train_test_split(
+            np.arange(n), test_size=test_size, stratify=labels, random_state=seed
+        )
+        test[test_index] = True
+    return test
+
+
+def _check_options(
+    transform: str, split: str, test_size: float, min_samples_per_class: int
+) -> None:
+    if transform not in TRANSFORMS:
+        msg = f"--transform: expected one of {', '.join(TRANSFORMS)}, found {transform!r}"
+        raise InputError(msg)
+    if split not in SPLITS:
+        msg = f"--split: expected one of {', '.join(SPLITS)}, found {split!r}"
+        raise InputError(msg)
+    if not 0 < test_size < 1:
+        msg = f"--test-size: expected a fraction in (0, 1), found {test_size}"
+        raise InputError(msg)
+    if min_samples_per_class < 1:
+        msg = f"--min-samples-per-class: expected >= 1, found {min_samples_per_class}"
+        raise InputError(msg)
+
+
+def prepare(
+    adata: ad.AnnData,
+    *,
+    transform: Transform = "zscore",
+    split: SplitKind = "stratified",
+    test_size: float = 0.4,
+    seed: int = 43,
+    min_samples_per_class: int = 2,
+    where: str = "input",
+) -> ad.AnnData:
+    """Drop small classes, split, and transform with training statistics.
+
+    Parameters
+    ----------
+    adata
+        ``(n_samples, n_genes)`` raw values (dense or sparse), categorical
+        ``obs['label']``. Not modified.
+    transform
+        See the module docstring. Default ``zscore``.
+    split
+        ``stratified`` or ``paper``. Default ``stratified``.
+    test_size
+        Fraction of samples in the test split. Default 0.4.
+    seed
+        Seed of the split. Default 43 (the paper's).
+    min_samples_per_class
+        Samples of classes with fewer samples are dropped first. Default 2
+        (what a stratified split needs).
+    where
+        Names the input in error messages (the file name).
+
+    Returns
+    -------
+    AnnData
+        The kept samples, in input order. ``X``: ``(n_kept, n_genes)`` float32,
+        transformed. ``obs['label']`` (dropped classes removed from the
+        categories), ``obs['split']`` categorical {train, test}, and the other
+        obs columns. ``var['genexai_mean']``, ``var['genexai_std']``: float64
+        fitted statistics (:func:`apply_transform` re-applies them).
+        ``layers['counts']``: the input values of the kept samples (the same
+        array as the input's ``X`` when every sample is kept) when they are
+        counts: the importer says so (``uns['genexai']['import']['has_counts']``)
+        or, without an import record, every value is a non-negative integer.
+        ``varm`` and ``uns`` are carried over (``obs['subclass']``,
+        ``varm['informative']``, ``uns['genexai']['simulate']``...), and
+        ``uns['genexai']['prepare']`` holds the parameters, ``n_train``,
+        ``n_test`` and the dropped classes.
+
+    Raises
+    ------
+    InputError
+        Bad options, a non-finite or empty matrix, missing labels, fewer than
+        two classes or two training samples left, values outside the
+        transform's domain.
+    """
+    _check_options(transform, split, test_size, min_samples_per_class)
+    check_matrix(adata, where=where)
+    classes = class_names(adata, where=where)
+    labels = adata.obs[keys.LABEL]
+    if labels.isna().any():
+        msg = f"{where}: sample {labels.index[labels.isna()][0]!r} has no obs[{keys.LABEL!r}]"
+        raise InputError(msg)
+    codes = labels.cat.codes.to_numpy()
+    sizes = np.bincount(codes, minlength=len(classes))
+    small = [c for c, n in zip(classes, sizes, strict=True) if 0 < n < min_samples_per_class]
+    rows = np.flatnonzero(sizes[codes] >= min_samples_per_class)
+    kept = labels.iloc[rows].cat.remove_unused_categories()
+    if len(kept.cat.categories) < 2:
+        msg = (
+            f"{where}: {len(kept.cat.categories)} class(es) with >= {min_samples_per_class} "
+            f"samples (sizes: {dict(zip(classes, sizes.tolist(), strict=True))}); expected at "
+            "least 2 (lower --min-samples-per-class?)"
+        )
+        raise InputError(msg)
+    try:
+        is_test = split_test_mask(
+            kept.cat.codes.to_numpy(), split=split, test_size=test_size, seed=seed
+        )
+    except ValueError as exc:
+        msg = f"{where}: --split {split}: {str(exc).splitlines()[0]}"
+        raise InputError(msg) from None
+    train = rows[~is_test]
+    if len(train) < 2:
+        msg = (
+            f"{where}: {len(train)} training sample(s) of {len(rows)}; the statistics need "
+            "at least 2 (lower --test-size?)"
+        )
+        raise InputError(msg)
+    _check_domain(
+        adata.X, rows, transform, samples=adata.obs_names, genes=adata.var_names, where=where
+    )
+    mean, std = fit_statistics(adata.X, train, transform=transform)
+    x = transform_rows(adata.X, rows, transform=transform, mean=mean, std=std)
+
+    obs = adata.obs.iloc[rows].copy()
+    obs[keys.LABEL] = kept
+    obs[keys.SPLIT] = pd.Categorical(
+        np.where(is_test, keys.TEST, keys.TRAIN), categories=[keys.TRAIN, keys.TEST]
+    )
+    var = adata.var.copy()
+    var[keys.MEAN] = mean
+    var[keys.STD] = std
+    imported = adata.uns.get(keys.UNS, {}).get(keys.IMPORT, {})
+    if keys.HAS_COUNTS in imported:
+        has_counts = bool(imported[keys.HAS_COUNTS])
+    else:
+        has_counts = not sp.issparse(adata.X) and looks_like_counts(np.asarray(adata.X))
+    layers = {}
+    if has_counts:
+        layers[keys.COUNTS] = adata.X if len(rows) == adata.n_obs else adata.X[rows]
+    out = ad.AnnData(
+        X=x,
+        obs=obs,
+        var=var,
+        varm={k: v.copy() for k, v in adata.varm.items()},
+        uns=copy.deepcopy(dict(adata.uns)),
+        layers=layers,
+    )
+    record = step_uns(out, keys.PREPARE)
+    record.clear()
+    record.update(
+        {
+            keys.TRANSFORM: transform,
+            "split": split,
+            "test_size": float(test_size),
+            "seed": int(seed),
+            "min_samples_per_class": int(min_samples_per_class),
+            "n_train": int(len(train)),
+            "n_test": int(is_test.sum()),
+            "n_dropped_samples": int(adata.n_obs - len(rows)),
+            "counts_layer": has_counts,
+        }
+    )
+    if small:
+        record["dropped_classes"] = small
+        logger.info("%s: dropped classes of < %d samples: %s", where, min_samples_per_class, small)
+    return out
+
+
+def apply_transform(adata: ad.AnnData, fitted: ad.AnnData, *, where: str = "input") -> ad.AnnData:
+    """Transform new samples exactly as :func:`prepare` transformed ``fitted``.
+
+    Parameters
+    ----------
+    adata
+        ``(n_new, n_genes)`` raw values, genes matched to ``fitted`` by name
+        (same set, any order).
+    fitted
+        The output of :func:`prepare`.
+    where
+        Names ``adata`` in error messages.
+
+    Returns
+    -------
+    AnnData
+        ``X``: ``(n_new, n_genes)`` float32 in ``fitted``'s gene order;
+        ``obs`` copied from ``adata``, ``var`` and ``uns['genexai']['prepare']``
+        from ``fitted``.
+    """
+    record = fitted.uns.get(keys.UNS, {}).get(keys.PREPARE)
+    if record is None or keys.MEAN not in fitted.var or keys.STD not in fitted.var:
+        msg = "fitted: not a prepared AnnData (no uns['genexai']['prepare'] or var statistics)"
+        raise InputError(msg)
+    transform = record[keys.TRANSFORM]
+    new = align_genes(adata, fitted.var_names, where=where)
+    check_matrix(new, where=where)
+    everyone = np.arange(new.n_obs)
+    _check_domain(
+        new.X, everyone, transform, samples=new.obs_names, genes=new.var_names, where=where
+    )
+    x = transform_rows(
+        new.X,
+        everyone,
+        transform=transform,
+        mean=fitted.var[keys.MEAN].to_numpy(dtype=np.float64),
+        std=fitted.var[keys.STD].to_numpy(dtype=np.float64),
+    )
+    return ad.AnnData(
+        X=x,
+        obs=new.obs.copy(),
+        var=fitted.var.copy(),
+        uns={keys.UNS: {keys.PREPARE: copy.deepcopy(dict(record))}},
+    )
