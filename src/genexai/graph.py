@@ -1,0 +1,264 @@
+"""The gene correlation graph used by the diffused models (method.md §3).
+
+1. A = Pearson correlation between genes over the training samples, with
+   the diagonal and undefined entries (constant genes) set to 0.
+2. Keep the entries above ``threshold`` (default 0.5); drop the rest,
+   negative correlations included.
+3. Â = D̃^{-1/2}(A+I)D̃^{-1/2}, D̃ the weighted row sums of A+I.
+
+The correlation matrix is never formed: blocks of rows of the upper triangle
+are computed as ``Z_blockᵀ Z`` on standardised columns and thresholded at
+once, so memory is O(nnz + n_samples·n_genes + block·n_genes) and 50,000
+genes never allocate a dense genes × genes matrix.
+
+Graph files (``.npz``) hold only numeric and fixed-width string arrays; they
+are read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse
+import torch
+
+from . import io, keys
+from .errors import InputError
+from .train import split_indices, split_matrix
+
+GRAPH_FORMAT = "genexai-graph/1"
+DEFAULT_THRESHOLD = 0.5
+#: Rows of the correlation matrix computed at once: a block holds at most
+#: ``block_size × n_genes`` float32 values (200 MB for 50,000 genes).
+DEFAULT_BLOCK_SIZE = 1024
+
+
+class Graph(NamedTuple):
+    """A normalised gene graph and what it was computed on."""
+
+    adj: scipy.sparse.csr_matrix  #: Â, (n_genes, n_genes) float32, symmetric
+    genes: list[str]  #: gene names, in the order of Â's rows
+    threshold: float  #: correlations kept are > threshold
+
+    def align(self, genes: Sequence[str], *, where: str) -> scipy.sparse.csr_matrix:
+        """Â with rows and columns in the order of ``genes``, matched by name.
+
+        Raises :class:`InputError` unless the graph has exactly these genes.
+        """
+        index = pd.Index(self.genes)
+        genes = pd.Index(genes)
+        missing = genes.difference(index)
+        extra = index.difference(genes)
+        if len(missing) or len(extra):
+            parts = []
+            if len(missing):
+                parts.append(
+                    f"{len(missing)} data genes missing from the graph (e.g. {missing[0]!r})"
+                )
+            if len(extra):
+                parts.append(f"{len(extra)} graph genes not in the data (e.g. {extra[0]!r})")
+            msg = f"{where}: graph genes do not match the data: " + "; ".join(parts)
+            raise InputError(msg)
+        if index.equals(genes):
+            return self.adj
+        order = index.get_indexer(genes)
+        return self.adj[order][:, order].tocsr()
+
+
+def _standardise(x: np.ndarray, *, block_size: int) -> np.ndarray:
+    """Columns centred and scaled so that ``zᵀz`` is the Pearson correlation.
+
+    Returns ``(n_genes, n_samples)`` float32, row g = (x_g - mean) / (std·√n)
+    with the biased std; constant genes get a zero row (no edges). Statistics
+    are taken in float64, a block of genes at a time.
+    """
+    n, g = x.shape
+    z = np.empty((g, n), dtype=np.float32)
+    for start in range(0, g, block_size):
+        block = x[:, start : start + block_size].astype(np.float64)
+        block -= block.mean(axis=0)
+        norm = np.sqrt((block * block).sum(axis=0))
+        block /= np.where(norm > 0, norm, np.inf)
+        z[start : start + block_size] = block.T
+    return z
+
+
+def correlation_graph(
+    x: np.ndarray,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    progress: Callable[[int], object] | None = None,
+) -> scipy.sparse.csr_matrix:
+    """Â from the training expression matrix, computed blockwise.
+
+    Parameters
+    ----------
+    x
+        Training samples ``(n_samples, n_genes)``, float (transformed values).
+    threshold
+        Keep gene pairs whose Pearson correlation is strictly above it.
+    block_size
+        Genes per block of correlation rows (memory ``block_size × n_genes``
+        float32 at a time).
+    progress
+        Called with the number of genes done after each block.
+
+    Returns
+    -------
+    Â ``(n_genes, n_genes)``, CSR float32, symmetric, sorted indices, with
+    a positive diagonal (the self-loops).
+    """
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] < 2:
+        msg = f"training matrix: need at least 2 samples to correlate genes, found shape {x.shape}"
+        raise InputError(msg)
+    if block_size < 1:
+        msg = f"--block-size: expected a positive number of genes, found {block_size}"
+        raise InputError(msg)
+    g = x.shape[1]
+    z = torch.from_numpy(_standardise(x, block_size=block_size))
+    rows, cols, vals = [], [], []
+    for start in range(0, g, block_size):
+        stop = min(start + block_size, g)
+        # Upper triangle only: rows start..stop against columns start..g.
+        corr = z[start:stop] @ z[start:].T
+        keep = corr > threshold
+        keep[:, : stop - start].triu_(diagonal=1)
+        r, c = keep.nonzero(as_tuple=True)
+        vals.append(corr[r, c].numpy().astype(np.float64))
+        rows.append((r + start).numpy())
+        cols.append((c + start).numpy())
+        del corr, keep
+        if progress is not None:
+            progress(stop - start)
+    return _gcn_normalise(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), g)
+
+
+def _gcn_normalise(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_genes: int
+) -> scipy.sparse.csr_matrix:
+    """D̃^{-1/2}(A+I)D̃^{-1/2} from the upper-triangle edges of A (i < j)."""
+    degree = (
+        1.0
+        + np.bincount(rows, weights=vals, minlength=n_genes)
+        + np.bincount(cols, weights=vals, minlength=n_genes)
+    )
+    scale = 1.0 / np.sqrt(degree)
+    off = vals * scale[rows] * scale[cols]
+    diag = np.arange(n_genes)
+    adj = scipy.sparse.csr_matrix(
+        (
+            np.concatenate([off, off, 1.0 / degree]).astype(np.float32),
+            (np.concatenate([rows, cols, diag]), np.concatenate([cols, rows, diag])),
+        ),
+        shape=(n_genes, n_genes),
+    )
+    adj.sort_indices()
+    return adj
+
+
+def graph_from_adata(
+    adata: ad.AnnData,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    where: str = "input",
+    progress: Callable[[int], object] | None = None,
+) -> Graph:
+    """The graph of a prepared dataset, from its training rows only.
+
+    Parameters
+    ----------
+    adata
+        Prepared AnnData ``(n_obs, n_genes)`` with ``obs['split']``.
+    where
+        Names the data in error messages (usually its file).
+
+    Returns
+    -------
+    :class:`Graph` with Â over ``adata.var_names``.
+    """
+    x = split_matrix(adata, split_indices(adata, keys.TRAIN, where=where))
+    adj = correlation_graph(x, threshold=threshold, block_size=block_size, progress=progress)
+    return Graph(adj, [str(v) for v in adata.var_names], float(threshold))
+
+
+def save_graph(
+    path: str | os.PathLike,
+    adj: scipy.sparse.sparray | scipy.sparse.spmatrix,
+    *,
+    genes: Sequence[str],
+    threshold: float,
+) -> None:
+    """Write Â, its gene order and threshold to ``.npz``, atomically.
+
+    Fields: ``format``, ``data`` (float32), ``indices``, ``indptr`` (CSR),
+    ``shape``, ``genes`` (unicode), ``threshold``.
+    """
+    adj = scipy.sparse.csr_matrix(adj, dtype=np.float32)
+    if adj.shape != (len(genes), len(genes)):
+        msg = (
+            f"graph: expected a {len(genes)} x {len(genes)} matrix for the genes, found {adj.shape}"
+        )
+        raise InputError(msg)
+    with io.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        # A file object, not a name: np.savez would append ".npz" to the temp name.
+        np.savez_compressed(
+            fh,
+            format=np.array(GRAPH_FORMAT),
+            data=adj.data,
+            indices=adj.indices,
+            indptr=adj.indptr,
+            shape=np.array(adj.shape, dtype=np.int64),
+            genes=np.array([str(g) for g in genes], dtype=str),
+            threshold=np.array(threshold, dtype=np.float64),
+        )
+
+
+def load_graph(path: str | os.PathLike) -> Graph:
+    """Read a graph written by :func:`save_graph` (no pickle).
+
+    Raises :class:`InputError` for a missing or foreign file, missing fields,
+    an inconsistent CSR structure, a gene list of the wrong length or a
+    matrix that is not symmetric.
+    """
+    if not os.path.isfile(path):
+        msg = f"{path}: no such graph file"
+        raise InputError(msg)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            fields = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        msg = f"{path}: not a readable .npz graph ({exc.__class__.__name__})"
+        raise InputError(msg) from None
+    expected = {"format", "data", "indices", "indptr", "shape", "genes", "threshold"}
+    if fields.get("format", np.array("")).item() != GRAPH_FORMAT or not expected <= set(fields):
+        msg = (
+            f"{path}: expected a {GRAPH_FORMAT} file with fields {sorted(expected)}, "
+            f"found {sorted(fields)}"
+        )
+        raise InputError(msg)
+    try:
+        adj = scipy.sparse.csr_matrix(
+            (fields["data"], fields["indices"], fields["indptr"]),
+            shape=tuple(int(s) for s in fields["shape"]),
+        )
+        adj.check_format(full_check=True)
+    except (ValueError, TypeError) as exc:
+        msg = f"{path}: inconsistent sparse graph ({exc})"
+        raise InputError(msg.splitlines()[0]) from None
+    genes = [str(g) for g in fields["genes"]]
+    if adj.shape != (len(genes), len(genes)):
+        msg = f"{path}: graph is {adj.shape} but lists {len(genes)} genes"
+        raise InputError(msg)
+    if (adj != adj.T).nnz:
+        msg = f"{path}: the normalised adjacency is not symmetric"
+        raise InputError(msg)
+    return Graph(adj.astype(np.float32), genes, float(fields["threshold"]))

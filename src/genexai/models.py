@@ -1,0 +1,436 @@
+"""The four classifiers of the paper, their checkpoints and the devices they run on.
+
+Architectures (Bontonou et al. 2023, method.md §3), for ``G`` genes, ``C``
+classes and ``H`` hidden units:
+
+* ``LR``: Dropout(0.2) → Linear(G, C).
+* ``MLP``: Dropout(0) → Linear(G, H) → BatchNorm1d(H) → ReLU → Linear(H, C).
+* ``DiffuseLR``: x → xÂ → Dropout(0.2) → Linear(G, C).
+* ``DiffuseMLP``: x → xÂ → the MLP above.
+
+Â is the symmetric, GCN-normalised gene graph of :mod:`genexai.graph`. The
+diffusion is a frozen sparse product: it has no parameters and no
+randomness, so training may apply it once to the whole training set
+(:meth:`GeneModel.features`) and fit the rest (:meth:`GeneModel.body`).
+Weights use PyTorch's default initialisation, drawn from ``seed``.
+
+Every model exposes the first-linear-layer contract of
+``docs/architecture.md``: in eval mode,
+``model(x) == model.head(x @ model.input_weight().T + model.input_bias())``.
+
+Checkpoints (``.pt``) hold only tensors and a JSON string, and are read with
+``torch.load(..., weights_only=True)``: loading one never runs code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import typing
+import warnings
+import zlib
+from collections.abc import Mapping
+from typing import Literal
+
+import anndata as ad
+import numpy as np
+import scipy.sparse
+import torch
+from torch import nn
+
+from . import io, keys
+from .errors import InputError
+
+logger = logging.getLogger(__name__)
+
+Arch = Literal["LR", "MLP", "DiffuseLR", "DiffuseMLP"]
+Device = Literal["auto", "cpu", "cuda"]
+
+#: Input dropout of each family when the caller does not choose one (§3).
+DEFAULT_DROPOUT: dict[str, float] = {"LR": 0.2, "MLP": 0.0, "DiffuseLR": 0.2, "DiffuseMLP": 0.0}
+#: Hidden width of the MLP families (§3: one layer of 20 units everywhere).
+DEFAULT_HIDDEN = 20
+CHECKPOINT_FORMAT = "genexai-checkpoint/1"
+
+
+def derived_seed(seed: int, stream: str) -> int:
+    """An independent 63-bit seed for one use (``stream``) of a user seed.
+
+    Initialisation, batch order and dropout each get their own stream, so that
+    they are not drawn from identical random sequences.
+    """
+    state = np.random.SeedSequence([seed, zlib.crc32(stream.encode())]).generate_state(
+        1, np.uint64
+    )[0]
+    return int(state >> np.uint64(1))
+
+
+def resolve_device(device: Device | str | torch.device) -> torch.device:
+    """The torch device for ``auto``, ``cpu``, ``cuda`` or ``cuda:<i>``.
+
+    ``auto`` picks CUDA when it is available. Asking for CUDA where there is
+    none raises :class:`InputError`: there is no silent fallback to the CPU.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        msg = (
+            f"--device {device}: CUDA is not available (torch {torch.__version__}, "
+            f"built for CUDA {torch.version.cuda}, {torch.cuda.device_count()} devices visible)"
+        )
+        raise InputError(msg)
+    if device != "cpu" and not device.startswith("cuda"):
+        msg = f"--device: expected one of {list(typing.get_args(Device))}, found {device!r}"
+        raise InputError(msg)
+    return torch.device(device)
+
+
+def describe_device(device: torch.device) -> str:
+    """A human-readable name: ``cpu`` or the GPU model and CUDA version."""
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        return f"{device} ({name}, CUDA {torch.version.cuda})"
+    return "cpu"
+
+
+class Diffusion(nn.Module):
+    """The frozen one-hop diffusion ``x ↦ xÂ`` over a symmetric sparse Â.
+
+    Â is held as three plain tensors (CSR row pointers, column indices,
+    values), so that it moves with the module between devices and is saved
+    in the state dict without pickling a sparse object.
+
+    Parameters
+    ----------
+    adjacency
+        Â, ``(n_genes, n_genes)``, symmetric (only then is ``xÂ = (Â xᵀ)ᵀ``).
+    """
+
+    def __init__(self, adjacency: scipy.sparse.sparray | scipy.sparse.spmatrix) -> None:
+        super().__init__()
+        adj = scipy.sparse.csr_matrix(adjacency, dtype=np.float32)
+        adj.sort_indices()
+        self.n_genes = adj.shape[0]
+        self.register_buffer("crow", torch.from_numpy(adj.indptr.astype(np.int64)))
+        self.register_buffer("col", torch.from_numpy(adj.indices.astype(np.int64)))
+        self.register_buffer("values", torch.from_numpy(adj.data))
+
+    def matrix(self) -> torch.Tensor:
+        """Â as a sparse CSR tensor on the module's device (no copy)."""
+        with warnings.catch_warnings():
+            # torch labels CSR "beta" on first use; the operations used here are stable.
+            warnings.filterwarnings("ignore", message=".*Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                self.crow,
+                self.col,
+                self.values,
+                (self.n_genes, self.n_genes),
+                check_invariants=False,
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x Â`` for ``x`` of shape ``(n, n_genes)``; differentiable in ``x``."""
+        return torch.sparse.mm(self.matrix(), x.T).T
+
+
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` with the same law, drawn faster on the CPU.
+
+    Each element is kept with probability ``1 - p`` and scaled by
+    ``1 / (1 - p)``. The mask comes from one uniform draw per element, which
+    is about 4x faster than torch's CPU Bernoulli kernel: on SIMU1-sized
+    batches of 32 x 15,000 that is most of an LR training step.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        # torch.rand, not rand_like: the mask must not depend on the memory layout.
+        keep = torch.rand(x.shape, dtype=x.dtype, device=x.device).ge_(self.p)
+        keep = keep.mul_(1.0 / (1.0 - self.p))
+        return x * keep
+
+
+class GeneModel(nn.Module):
+    """One of the four classifiers; build it with :func:`build_model`.
+
+    Layout: ``features`` (identity, or the frozen diffusion) → ``dropout`` →
+    ``linear`` (the first linear layer) → ``head`` (identity for the LR
+    families; BatchNorm1d → ReLU → Linear for the MLP families).
+
+    Attributes
+    ----------
+    arch
+        ``LR``, ``MLP``, ``DiffuseLR`` or ``DiffuseMLP``.
+    hparams
+        ``n_genes``, ``n_classes``, ``hidden`` (``None`` for the LR families)
+        and ``dropout``: what :func:`build_model` needs to rebuild the model.
+    genexai
+        Checkpoint metadata (set by :func:`genexai.train.fit` and
+        :func:`load_model`; empty otherwise).
+    """
+
+    def __init__(
+        self,
+        *,
+        arch: Arch,
+        n_genes: int,
+        n_classes: int,
+        hidden: int,
+        dropout: float,
+        graph: scipy.sparse.sparray | scipy.sparse.spmatrix | None,
+    ) -> None:
+        super().__init__()
+        self.arch = arch
+        mlp = arch in ("MLP", "DiffuseMLP")
+        self.hparams = {
+            "n_genes": n_genes,
+            "n_classes": n_classes,
+            "hidden": hidden if mlp else None,
+            "dropout": dropout,
+        }
+        self.genexai: dict = {}
+        self.diffusion = Diffusion(graph) if graph is not None else None
+        # Dropout(0) would still draw a mask on every training batch.
+        self.dropout = Dropout(dropout) if dropout > 0 else nn.Identity()
+        if mlp:
+            self.linear = nn.Linear(n_genes, hidden)
+            self.head = nn.Sequential(
+                nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+            )
+        else:
+            self.linear = nn.Linear(n_genes, n_classes)
+            self.head = nn.Identity()
+
+    @property
+    def n_genes(self) -> int:
+        return self.hparams["n_genes"]
+
+    @property
+    def n_classes(self) -> int:
+        return self.hparams["n_classes"]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The fixed input transform: ``xÂ`` for diffused models, else ``x``.
+
+        Parameter-free and deterministic, ``(n, n_genes)`` → ``(n, n_genes)``.
+        """
+        return x if self.diffusion is None else self.diffusion(x)
+
+    def body(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` from features ``(n, n_genes)``."""
+        return self.head(self.linear(self.dropout(h)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(n, n_classes)`` for float inputs ``(n, n_genes)``."""
+        return self.body(self.features(x))
+
+    def input_weight(self) -> torch.Tensor:
+        """Effective weight ``(H, n_genes)`` of the part linear in x.
+
+        ``H`` is ``n_classes`` for the LR families and ``hidden`` for the MLP
+        families. For diffused models it is ``W Â`` (Â symmetric), computed
+        with a sparse product.
+        """
+        weight = self.linear.weight
+        return weight if self.diffusion is None else self.diffusion(weight)
+
+    def input_bias(self) -> torch.Tensor:
+        """Bias ``(H,)`` of the first linear layer."""
+        return self.linear.bias
+
+
+ARCHS: tuple[str, ...] = typing.get_args(Arch)
+
+
+def build_model(
+    arch: Arch,
+    *,
+    n_genes: int,
+    n_classes: int,
+    graph: scipy.sparse.sparray | scipy.sparse.spmatrix | None = None,
+    hidden: int = DEFAULT_HIDDEN,
+    dropout: float | None = None,
+    seed: int,
+) -> GeneModel:
+    """A freshly initialised model (PyTorch default initialisation).
+
+    Parameters
+    ----------
+    arch
+        ``LR``, ``MLP``, ``DiffuseLR`` or ``DiffuseMLP``.
+    n_genes, n_classes
+        Input width ``G`` and number of classes ``C``.
+    graph
+        Â ``(n_genes, n_genes)`` float32, symmetric; required by the diffused
+        models and refused by the others.
+    hidden
+        Hidden units of the MLP families (ignored by the LR families).
+    dropout
+        Input dropout probability; ``None`` gives the family default (0.2 for
+        LR/DiffuseLR, 0 for MLP/DiffuseMLP).
+    seed
+        Seeds the initial weights; the global RNG is left untouched.
+    """
+    if arch not in ARCHS:
+        msg = f"--model: expected one of {list(ARCHS)}, found {arch!r}"
+        raise InputError(msg)
+    if n_genes < 1 or n_classes < 2:
+        msg = f"{arch}: need at least 1 gene and 2 classes, found {n_genes} and {n_classes}"
+        raise InputError(msg)
+    if hidden < 1:
+        msg = f"--hidden: expected a positive width, found {hidden}"
+        raise InputError(msg)
+    dropout = DEFAULT_DROPOUT[arch] if dropout is None else float(dropout)
+    if not 0 <= dropout < 1:
+        msg = f"--dropout: expected a probability in [0, 1), found {dropout}"
+        raise InputError(msg)
+    diffused = arch.startswith("Diffuse")
+    if diffused and graph is None:
+        msg = f"--graph: model {arch} needs a gene graph (from the graph step), none given"
+        raise InputError(msg)
+    if not diffused and graph is not None:
+        msg = f"--graph: model {arch} does not use a gene graph, but one was given"
+        raise InputError(msg)
+    if graph is not None and graph.shape != (n_genes, n_genes):
+        msg = f"--graph: expected a {n_genes} x {n_genes} graph, found {graph.shape}"
+        raise InputError(msg)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derived_seed(seed, "init"))
+        return GeneModel(
+            arch=arch,
+            n_genes=n_genes,
+            n_classes=n_classes,
+            hidden=hidden,
+            dropout=dropout,
+            graph=graph,
+        )
+
+
+def save_checkpoint(path: str | os.PathLike, model: GeneModel, *, meta: Mapping) -> None:
+    """Write ``model`` and its metadata to a ``.pt`` file, atomically.
+
+    The file is a ``torch.save`` of a dict holding the format tag, the state
+    dict (CPU tensors; a diffused model's Â as three plain tensors) and a
+    JSON string of ``{"arch", "hparams", **meta}``.
+
+    Parameters
+    ----------
+    meta
+        JSON-serialisable; must hold ``genes`` (``n_genes`` names, in input
+        order) and ``classes`` (``n_classes`` names, in logit order), and
+        should hold ``seed`` and ``preprocessing``.
+    """
+    for field, size in (("genes", model.n_genes), ("classes", model.n_classes)):
+        found = len(meta.get(field, ()))
+        if found != size:
+            msg = f"checkpoint meta[{field!r}]: expected {size} names, found {found}"
+            raise InputError(msg)
+    header = {**meta, "arch": model.arch, "hparams": model.hparams}
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "meta": json.dumps(header),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    with io.atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_model(
+    path: str | os.PathLike, *, device: Device | str | torch.device = "cpu"
+) -> GeneModel:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Only tensors and plain containers are unpickled
+    (``torch.load(weights_only=True)``); a file holding anything else, such
+    as a crafted pickle, is refused with :class:`InputError` without running
+    its code.
+
+    Returns
+    -------
+    The model in eval mode on ``device``: float32 ``(n, n_genes)`` →
+    logits ``(n, n_classes)``. ``model.genexai`` is the metadata dict
+    (``arch``, ``hparams``, ``genes``, ``classes``, ``seed``, ``preprocessing``,
+    ``training``, ...).
+    """
+    device = resolve_device(device)
+    if not os.path.isfile(path):
+        msg = f"{path}: no such checkpoint file"
+        raise InputError(msg)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for foreign or unsafe files
+        # First line only: torch appends pages of advice to these messages.
+        first = (str(exc).strip().splitlines() or [""])[0]
+        msg = f"{path}: not a safe genexai checkpoint ({exc.__class__.__name__}: {first})"
+        raise InputError(msg) from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        msg = f"{path}: expected a {CHECKPOINT_FORMAT} checkpoint, found {found!r}"
+        raise InputError(msg)
+    try:
+        meta = json.loads(payload["meta"])
+        state = payload["state_dict"]
+        arch, hparams = meta["arch"], meta["hparams"]
+        graph = None
+        if arch.startswith("Diffuse"):
+            n = hparams["n_genes"]
+            graph = scipy.sparse.csr_matrix(
+                (
+                    state["diffusion.values"].numpy(),
+                    state["diffusion.col"].numpy(),
+                    state["diffusion.crow"].numpy(),
+                ),
+                shape=(n, n),
+            )
+        model = build_model(
+            arch,
+            n_genes=hparams["n_genes"],
+            n_classes=hparams["n_classes"],
+            graph=graph,
+            hidden=hparams["hidden"] or DEFAULT_HIDDEN,
+            dropout=hparams["dropout"],
+            seed=meta.get("seed", 0),
+        )
+        model.load_state_dict(state, strict=True)
+    except InputError as exc:
+        msg = f"{path}: {exc}"
+        raise InputError(msg) from None
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        detail = " ".join(str(exc).split())
+        msg = f"{path}: inconsistent genexai checkpoint ({exc.__class__.__name__}: {detail})"
+        raise InputError(msg) from None
+    model.genexai = meta
+    return model.to(device).eval()
+
+
+def align_to_model(adata: ad.AnnData, model: GeneModel, *, where: str) -> ad.AnnData:
+    """``adata`` with its genes in the model's order; its classes checked.
+
+    Parameters
+    ----------
+    adata
+        AnnData ``(n_obs, n_genes)``; genes are matched by name.
+    model
+        A model from :func:`load_model` (uses ``model.genexai['genes']`` and
+        ``['classes']``).
+    where
+        Names the data in error messages (usually its file).
+
+    Raises :class:`InputError` when the genes differ from the model's, or
+    when ``obs['label']`` exists and its categories differ from the model's
+    classes.
+    """
+    aligned = io.align_genes(adata, model.genexai["genes"], where=where)
+    if keys.LABEL in adata.obs:
+        classes = io.class_names(adata, where=where)
+        if classes != list(model.genexai["classes"]):
+            msg = (
+                f"{where}: obs[{keys.LABEL!r}] classes {classes} do not match the "
+                f"model's classes {model.genexai['classes']}"
+            )
+            raise InputError(msg)
+    return aligned

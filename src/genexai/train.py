@@ -1,0 +1,560 @@
+"""Training and evaluating the classifiers (method.md §4).
+
+SGD (lr 0.1, momentum 0.9, weight decay 1e-4 on every parameter),
+cross-entropy on logits without class weights, MultiStepLR at epochs 12 and
+22 (γ 0.1), 25 epochs, batches of 32 with a partial last batch; every
+setting can be changed. Metrics, in eval mode after the last epoch: train
+accuracy, balanced test accuracy (scikit-learn), confusion matrix and
+per-class recall, all in percent.
+
+Reproducibility: ``seed`` fixes the batch order (a private
+:class:`torch.Generator`) and the dropout masks (the global generator, seeded
+inside :func:`torch.random.fork_rng` and restored afterwards); the
+initialisation comes from :func:`genexai.models.build_model`'s seed. On the
+CPU, the same seed and thread count give bit-identical results.
+
+Speed: the diffusion of the diffused models is frozen, so it is applied once
+to the whole training set; each epoch then gathers the samples in batch
+order into one contiguous buffer, so a batch is a view, not a copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import anndata as ad
+import numpy as np
+import scipy.sparse
+import torch
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix
+from torch import nn
+
+from . import __version__, io, keys
+from .errors import InputError
+from .models import (
+    DEFAULT_HIDDEN,
+    Arch,
+    Device,
+    GeneModel,
+    build_model,
+    derived_seed,
+    describe_device,
+    resolve_device,
+)
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Optimisation settings; the defaults are the paper's (method.md §4)."""
+
+    epochs: int = 25
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    milestones: tuple[int, ...] = (12, 22)
+    gamma: float = 0.1
+    batch_size: int = 32
+    #: Reshuffle every epoch; ``False`` keeps the split order, as the
+    #: paper's sequential loaders for the simulations do.
+    shuffle: bool = True
+
+
+DEFAULTS = Schedule()
+
+
+class TrainResult(NamedTuple):
+    """What :func:`fit` returns."""
+
+    model: GeneModel  #: trained, eval mode, ``model.genexai`` = meta
+    meta: dict  #: checkpoint metadata (JSON-serialisable)
+    metrics: dict  #: the metrics JSON (JSON-serialisable)
+
+
+def split_indices(adata: ad.AnnData, split: str, *, where: str) -> np.ndarray:
+    """Row indices ``(n_split,)`` int64 where ``obs['split'] == split``.
+
+    Raises :class:`InputError` if ``obs['split']`` is missing, and if the
+    training split (``split == 'train'``) has no rows.
+    """
+    if keys.SPLIT not in adata.obs:
+        msg = f"{where}: obs[{keys.SPLIT!r}] is missing (run the prepare step first)"
+        raise InputError(msg)
+    rows = np.flatnonzero(adata.obs[keys.SPLIT].astype(str).to_numpy() == split)
+    if split == keys.TRAIN and rows.size == 0:
+        found = sorted(set(adata.obs[keys.SPLIT].astype(str)))
+        msg = (
+            f"{where}: empty training split: no row has obs[{keys.SPLIT!r}] == "
+            f"{keys.TRAIN!r} (found {found})"
+        )
+        raise InputError(msg)
+    return rows.astype(np.int64)
+
+
+def split_matrix(adata: ad.AnnData, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` as a dense C-contiguous float32 array ``(n_rows, n_genes)``."""
+    x = adata.X[rows]
+    if scipy.sparse.issparse(x):
+        x = x.toarray()
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed the generator nn.Dropout draws from, restoring it on exit."""
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=devices):
+        torch.random.default_generator.manual_seed(seed)
+        if device.type == "cuda":
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+def _check_schedule(schedule: Schedule) -> None:
+    checks = (
+        ("--epochs", schedule.epochs >= 1, "a positive integer", schedule.epochs),
+        ("--lr", schedule.lr > 0, "a positive number", schedule.lr),
+        ("--momentum", schedule.momentum >= 0, "a non-negative number", schedule.momentum),
+        (
+            "--weight-decay",
+            schedule.weight_decay >= 0,
+            "a non-negative number",
+            schedule.weight_decay,
+        ),
+        ("--gamma", schedule.gamma > 0, "a positive number", schedule.gamma),
+        ("--batch-size", schedule.batch_size >= 1, "a positive integer", schedule.batch_size),
+        (
+            "--milestones",
+            all(m >= 1 for m in schedule.milestones)
+            and list(schedule.milestones) == sorted(set(schedule.milestones)),
+            "increasing positive epochs",
+            list(schedule.milestones),
+        ),
+    )
+    for option, ok, expected, found in checks:
+        if not ok:
+            msg = f"{option}: expected {expected}, found {found}"
+            raise InputError(msg)
+
+
+def train_model(
+    model: GeneModel,
+    x: np.ndarray | torch.Tensor,
+    y: np.ndarray | torch.Tensor,
+    *,
+    epochs: int = DEFAULTS.epochs,
+    lr: float = DEFAULTS.lr,
+    momentum: float = DEFAULTS.momentum,
+    weight_decay: float = DEFAULTS.weight_decay,
+    milestones: Sequence[int] = DEFAULTS.milestones,
+    gamma: float = DEFAULTS.gamma,
+    batch_size: int = DEFAULTS.batch_size,
+    shuffle: bool = DEFAULTS.shuffle,
+    seed: int,
+    device: Device | str | torch.device = "cpu",
+    progress: Callable[[int], object] | None = None,
+) -> dict[str, list]:
+    """Train ``model`` in place with SGD + MultiStepLR + cross-entropy.
+
+    Parameters
+    ----------
+    model
+        From :func:`genexai.models.build_model`; moved to ``device``.
+    x
+        Training inputs ``(n_train, n_genes)``, float32 (transformed values).
+    y
+        Class indices ``(n_train,)``, int, in ``[0, n_classes)``.
+    epochs, lr, momentum, weight_decay, milestones, gamma, batch_size
+        See :class:`Schedule`; ``milestones`` are the epochs after which the
+        learning rate is multiplied by ``gamma``.
+    shuffle
+        Draw a new batch order every epoch (from ``seed``); otherwise keep
+        the row order.
+    seed
+        Seeds the batch order and the dropout masks.
+    device
+        ``cpu``, ``cuda`` (an error if unavailable) or ``auto``.
+    progress
+        Called with 1 after each epoch.
+
+    Returns
+    -------
+    The training curve, one entry per epoch: ``epoch`` (1-based), ``lr``
+    (used during the epoch), ``loss`` (mean cross-entropy over the epoch's
+    samples, in train mode) and ``accuracy`` (% of the epoch's samples
+    predicted right while training). The model is left in eval mode.
+
+    Notes
+    -----
+    With batch normalisation a batch of one sample cannot be normalised;
+    when ``n_train % batch_size == 1`` that last sample is left out of the
+    epoch (a warning is logged).
+    """
+    schedule = Schedule(
+        epochs=epochs,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        milestones=tuple(int(m) for m in milestones),
+        gamma=gamma,
+        batch_size=batch_size,
+        shuffle=shuffle,
+    )
+    _check_schedule(schedule)
+    device = resolve_device(device)
+    x = torch.as_tensor(x, dtype=model.linear.weight.dtype)
+    y = torch.as_tensor(y, dtype=torch.int64)
+    n = x.shape[0]
+    if n == 0:
+        msg = "training data: empty training split (0 samples)"
+        raise InputError(msg)
+    if x.ndim != 2 or x.shape[1] != model.n_genes or y.shape != (n,):
+        msg = (
+            f"training data: expected x ({n}, {model.n_genes}) and y ({n},), "
+            f"found {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+        raise InputError(msg)
+    if int(y.min()) < 0 or int(y.max()) >= model.n_classes:
+        msg = (
+            f"training labels: expected class indices in [0, {model.n_classes}), "
+            f"found {int(y.min())}..{int(y.max())}"
+        )
+        raise InputError(msg)
+    batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in model.modules())
+    drop_single = batch_norm and n % batch_size == 1
+    if batch_norm and n == 1:
+        msg = (
+            f"training data: {model.arch} uses batch normalisation and needs at least "
+            "2 training samples, found 1"
+        )
+        raise InputError(msg)
+    if drop_single:
+        logger.warning(
+            "%d training samples: the last batch of 1 is skipped every epoch (batch normalisation)",
+            n,
+        )
+    logger.info(
+        "training %s on %s (torch %s, CUDA %s): %d samples x %d genes, %d epochs, batch %d",
+        model.arch,
+        describe_device(device),
+        torch.__version__,
+        torch.version.cuda,
+        n,
+        model.n_genes,
+        epochs,
+        batch_size,
+    )
+
+    model.to(device)
+    with torch.no_grad():
+        # Row-major, so that each batch is one contiguous block.
+        features = model.features(x.to(device)).contiguous()
+    y = y.to(device)
+    if shuffle:
+        order = torch.Generator().manual_seed(derived_seed(seed, "order"))
+        x_epoch, y_epoch = torch.empty_like(features), torch.empty_like(y)
+    else:
+        x_epoch, y_epoch = features, y
+    # The fused kernel updates each parameter in one pass (25% of an LR step).
+    optimiser = torch.optim.SGD(
+        model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True
+    )
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimiser, milestones=list(schedule.milestones), gamma=gamma
+    )
+    loss_fn = nn.CrossEntropyLoss()
+    stop = n - 1 if drop_single else n
+    history: dict[str, list] = {"epoch": [], "lr": [], "loss": [], "accuracy": []}
+    with _seeded_global_rng(derived_seed(seed, "dropout"), device):
+        for epoch in range(1, epochs + 1):
+            model.train()
+            if shuffle:
+                perm = torch.randperm(n, generator=order).to(device)
+                torch.index_select(features, 0, perm, out=x_epoch)
+                torch.index_select(y, 0, perm, out=y_epoch)
+            # Summed on the device: no host sync per batch.
+            total_loss = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.int64, device=device)
+            for start in range(0, stop, batch_size):
+                xb = x_epoch[start : start + batch_size]
+                yb = y_epoch[start : start + batch_size]
+                logits = model.body(xb)
+                loss = loss_fn(logits, yb)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total_loss += loss.detach() * yb.shape[0]
+                correct += (logits.detach().argmax(1) == yb).sum()
+            history["epoch"].append(epoch)
+            history["lr"].append(optimiser.param_groups[0]["lr"])
+            history["loss"].append(float(total_loss) / stop)
+            history["accuracy"].append(100.0 * int(correct) / stop)
+            scheduler.step()
+            logger.info(
+                "epoch %d/%d: loss %.4f, train accuracy %.2f%%",
+                epoch,
+                epochs,
+                history["loss"][-1],
+                history["accuracy"][-1],
+            )
+            if progress is not None:
+                progress(1)
+    model.eval()
+    return history
+
+
+def predict_logits(
+    model: nn.Module, x: np.ndarray | torch.Tensor, *, batch_size: int = 1024
+) -> np.ndarray:
+    """Logits ``(n, n_classes)`` in eval mode, computed by batches.
+
+    ``x`` is ``(n, n_genes)``; it is cast to the model's dtype (float32 for
+    :func:`~genexai.models.build_model` models) and moved batch by batch to
+    its device. The model is left in eval mode.
+    """
+    model.eval()
+    weight = next(model.parameters(), torch.empty(0))
+    x = torch.as_tensor(x, dtype=weight.dtype)
+    with torch.no_grad():
+        out = [
+            model(x[start : start + batch_size].to(weight.device)).cpu()
+            for start in range(0, x.shape[0], batch_size)
+        ]
+    return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def evaluate_model(
+    model: nn.Module,
+    x: np.ndarray | torch.Tensor,
+    y: np.ndarray,
+    classes: Sequence[str],
+    *,
+    batch_size: int = 1024,
+) -> dict[str, Any]:
+    """Accuracy metrics of ``model`` on ``(x, y)``, in eval mode.
+
+    Parameters
+    ----------
+    x
+        Inputs ``(n, n_genes)`` float32, ``n >= 1``.
+    y
+        True class indices ``(n,)`` int.
+    classes
+        Class names, in class-index order.
+
+    Returns
+    -------
+    ``n``; ``accuracy`` (%); ``balanced_accuracy`` (%, scikit-learn's mean
+    recall over the classes present in ``y``); ``confusion_matrix``
+    (``n_classes × n_classes`` counts, rows = true, columns = predicted);
+    ``recall`` (class name → %, ``None`` for a class absent from ``y``).
+    """
+    y = np.asarray(y)
+    if y.size == 0:
+        msg = "evaluation data: no samples"
+        raise InputError(msg)
+    predicted = predict_logits(model, x, batch_size=batch_size).argmax(axis=1)
+    matrix = confusion_matrix(y, predicted, labels=np.arange(len(classes)))
+    support = matrix.sum(axis=1)
+    with warnings.catch_warnings():
+        # A class predicted but absent from y is expected on small test sets.
+        warnings.simplefilter("ignore", UserWarning)
+        balanced = 100.0 * balanced_accuracy_score(y, predicted)
+    return {
+        "n": int(y.size),
+        "accuracy": 100.0 * float(np.mean(predicted == y)),
+        "balanced_accuracy": float(balanced),
+        "confusion_matrix": matrix.tolist(),
+        "recall": {
+            str(name): (100.0 * matrix[i, i] / support[i] if support[i] else None)
+            for i, name in enumerate(classes)
+        },
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as JSON types; arrays become their shape, dtype and sha256."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray | scipy.sparse.spmatrix | scipy.sparse.sparray):
+        array = value.toarray() if scipy.sparse.issparse(value) else value
+        data = np.ascontiguousarray(array)
+        raw = repr(data.tolist()).encode() if data.dtype.kind == "O" else data.tobytes()
+        digest = hashlib.sha256(raw)
+        return {"shape": list(data.shape), "dtype": str(data.dtype), "sha256": digest.hexdigest()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def preprocessing_reference(adata: ad.AnnData) -> dict[str, Any]:
+    """What identifies the preprocessing a model was trained after.
+
+    Returns
+    -------
+    ``prepare``: ``uns['genexai']['prepare']`` as JSON (arrays replaced by
+    their shape, dtype and sha256), or ``None`` if absent; ``sha256``: a
+    digest of those parameters and of ``var['genexai_mean']`` and
+    ``var['genexai_std']`` (the fitted statistics), or ``None`` if the data
+    carry no preprocessing record.
+    """
+    params = adata.uns.get(keys.UNS, {}).get(keys.PREPARE)
+    stats = [key for key in (keys.MEAN, keys.STD) if key in adata.var]
+    if params is None and not stats:
+        logger.warning(
+            "the input has no uns[%r][%r]: no preprocessing reference", keys.UNS, keys.PREPARE
+        )
+        return {"prepare": None, "sha256": None}
+    params = _jsonable(params)
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for key in stats:
+        digest.update(key.encode())
+        digest.update(np.ascontiguousarray(adata.var[key].to_numpy(np.float64)).tobytes())
+    return {"prepare": params, "sha256": digest.hexdigest()}
+
+
+def fit(
+    adata: ad.AnnData,
+    *,
+    arch: Arch,
+    seed: int,
+    graph: Graph | None = None,
+    hidden: int = DEFAULT_HIDDEN,
+    dropout: float | None = None,
+    schedule: Schedule = DEFAULTS,
+    device: Device | str = "auto",
+    where: str = "input",
+    progress: Callable[[int], object] | None = None,
+) -> TrainResult:
+    """Build, train and evaluate one model on a prepared dataset.
+
+    Parameters
+    ----------
+    adata
+        Prepared AnnData ``(n_obs, n_genes)``: transformed float32 ``X``,
+        categorical ``obs['label']`` (its categories are the classes) and
+        ``obs['split']`` (``train`` rows are fitted, ``test`` rows evaluated).
+    arch
+        ``LR``, ``MLP``, ``DiffuseLR`` or ``DiffuseMLP``.
+    seed
+        Seeds the initialisation, the batch order and the dropout masks.
+    graph
+        From :func:`genexai.graph.load_graph`; required by the diffused
+        models. Its genes must be the data's genes (matched by name).
+    hidden, dropout
+        See :func:`genexai.models.build_model`.
+    schedule
+        Optimisation settings (:class:`Schedule`).
+    device
+        ``auto``, ``cpu`` or ``cuda`` (an error if CUDA is unavailable).
+    where
+        Names the data in error messages (usually its file).
+    progress
+        Called with 1 after each epoch.
+
+    Returns
+    -------
+    :class:`TrainResult`. ``meta``: ``genes``, ``classes``, ``seed``,
+    ``preprocessing`` (:func:`preprocessing_reference`), ``training`` (the
+    schedule and device), ``graph`` (threshold and nnz, or ``None``),
+    ``versions``. ``metrics``: ``model``, ``seed``, ``device``,
+    ``n_train``, ``n_test``, ``classes``, ``train_accuracy``,
+    ``test_accuracy`` and ``balanced_accuracy`` (% or ``None`` without
+    test rows), ``train`` and ``test`` (:func:`evaluate_model`, or ``None``),
+    ``history`` (:func:`train_model`), ``hparams``.
+    """
+    device = resolve_device(device)
+    classes = io.class_names(adata, where=where)
+    labels = io.label_codes(adata, classes, where=where)
+    train_rows = split_indices(adata, keys.TRAIN, where=where)
+    test_rows = split_indices(adata, keys.TEST, where=where)
+    counts = np.bincount(labels[train_rows], minlength=len(classes))
+    if len(classes) < 2 or (counts == 0).any():
+        empty = [c for c, k in zip(classes, counts, strict=True) if k == 0]
+        msg = (
+            f"{where}: obs[{keys.LABEL!r}] needs at least 2 classes, each with training "
+            f"samples; found classes {classes}, without training samples: {empty}"
+        )
+        raise InputError(msg)
+    genes = [str(g) for g in adata.var_names]
+    adj = None if graph is None else graph.align(genes, where=f"{where} vs --graph")
+
+    model = build_model(
+        arch,
+        n_genes=len(genes),
+        n_classes=len(classes),
+        graph=adj,
+        hidden=hidden,
+        dropout=dropout,
+        seed=seed,
+    )
+    x_train = split_matrix(adata, train_rows)
+    history = train_model(
+        model,
+        x_train,
+        labels[train_rows],
+        **dataclasses.asdict(schedule),
+        seed=seed,
+        device=device,
+        progress=progress,
+    )
+    train_eval = evaluate_model(model, x_train, labels[train_rows], classes)
+    del x_train
+    test_eval = (
+        evaluate_model(model, split_matrix(adata, test_rows), labels[test_rows], classes)
+        if test_rows.size
+        else None
+    )
+    training = {**dataclasses.asdict(schedule), "milestones": list(schedule.milestones)}
+    meta = {
+        "genes": genes,
+        "classes": classes,
+        "seed": seed,
+        "preprocessing": preprocessing_reference(adata),
+        "training": {**training, "device": str(device)},
+        "graph": None if graph is None else {"threshold": graph.threshold, "nnz": int(adj.nnz)},
+        "versions": {"genexai": __version__, "torch": torch.__version__},
+    }
+    model.genexai = {**meta, "arch": model.arch, "hparams": model.hparams}
+    metrics = {
+        "model": arch,
+        "seed": seed,
+        "device": describe_device(device),
+        "n_train": int(train_rows.size),
+        "n_test": int(test_rows.size),
+        "classes": classes,
+        keys.TRAIN_ACCURACY: train_eval["accuracy"],
+        "test_accuracy": None if test_eval is None else test_eval["accuracy"],
+        # The balanced accuracy on the test split: the paper's headline accuracy.
+        keys.BALANCED_ACCURACY: None if test_eval is None else test_eval["balanced_accuracy"],
+        "train": train_eval,
+        "test": test_eval,
+        "history": history,
+        "hparams": {**model.hparams, **training},
+    }
+    return TrainResult(model, meta, metrics)
+
+
+def write_metrics(metrics: dict, path: str | os.PathLike) -> None:
+    """Write the metrics dict as indented JSON, atomically."""
+    with io.atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
