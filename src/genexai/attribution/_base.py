@@ -10,7 +10,7 @@ subclass plus an entry in :data:`genexai.attribution.METHODS`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple, get_args
 
 import torch
 from torch import Tensor, nn
@@ -27,7 +27,9 @@ def has_linear_input(model: nn.Module) -> bool:
     with ``model(x) == head(x @ input_weight().T + input_bias())``
     (``docs/architecture.md``).
     """
-    return all(callable(getattr(model, name, None)) for name in ("input_weight", "input_bias", "head"))
+    return all(
+        callable(getattr(model, name, None)) for name in ("input_weight", "input_bias", "head")
+    )
 
 
 class Attributions(NamedTuple):
@@ -82,20 +84,22 @@ class Attribution(ABC):
         internal_batch_size: int | None = None,
         seed: int = 0,
     ) -> None:
-        if output not in ("probability", "logit"):
-            msg = f"output: expected 'probability' or 'logit', found {output!r}"
+        if output not in get_args(Output):
+            msg = f"output: expected one of {list(get_args(Output))}, found {output!r}"
             raise InputError(msg)
         for option, value, low in (
             ("n_steps", n_steps, 1),
             ("max_steps", max_steps, n_steps),
             ("n_samples", n_samples, 1),
-            ("internal_batch_size", internal_batch_size or 1, 1),
+            ("internal_batch_size", 1 if internal_batch_size is None else internal_batch_size, 1),
         ):
             if value < low:
                 msg = f"{option}: expected at least {low}, found {value}"
                 raise InputError(msg)
         if tolerance is not None and tolerance < 0:
-            msg = f"tolerance: expected a non-negative number of percentage points, found {tolerance}"
+            msg = (
+                f"tolerance: expected a non-negative number of percentage points, found {tolerance}"
+            )
             raise InputError(msg)
         self.model = model
         self.output = output
@@ -108,9 +112,10 @@ class Attribution(ABC):
 
     def forward(self, x: Tensor) -> Tensor:
         """The explained outputs of every class, ``(n_obs, n_classes)``."""
-        return self._transform(self.model(x))
+        return self.transform(self.model(x))
 
-    def _transform(self, logits: Tensor) -> Tensor:
+    def transform(self, logits: Tensor) -> Tensor:
+        """Logits ``(n_obs, n_classes)`` to the explained outputs (softmax or identity)."""
         return logits if self.output == "logit" else torch.softmax(logits, dim=1)
 
     def explained(self, x: Tensor, target: Tensor) -> Tensor:
@@ -125,29 +130,10 @@ class Attribution(ABC):
     def gradient(self, x: Tensor, target: Tensor) -> Tensor:
         """``dF/dx`` at each example, ``(n_obs, n_genes)``."""
         with torch.enable_grad():
-            x = x.detach().requires_grad_(True)
+            x = x.detach().requires_grad_()
             out = self.forward(x).gather(1, target[:, None]).sum()
             (grad,) = torch.autograd.grad(out, x)
         return grad
-
-    def completeness_delta(
-        self, values: Tensor, x: Tensor, baseline: Tensor, target: Tensor
-    ) -> Tensor:
-        """``|sum_g a_g - (F(x) - F(b))|`` per example, ``(n_obs,)`` float64.
-
-        Parameters
-        ----------
-        values
-            Attributions ``(n_obs, n_genes)``.
-        x
-            Examples ``(n_obs, n_genes)``.
-        baseline
-            ``(n_genes,)``.
-        target
-            ``(n_obs,)`` int64 class indices.
-        """
-        expected = self.explained(x, target).double() - self.explained(baseline[None], target).double()
-        return (values.double().sum(dim=1) - expected).abs()
 
     @abstractmethod
     def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:

@@ -1,0 +1,400 @@
+"""The ATTRIBUTE step: explain a trained classifier's examples, gene by gene."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse
+import torch
+from torch import nn
+
+from .. import __version__, io, keys
+from ..errors import InputError
+from ._base import Attribution
+from .comparison import DeepLift, GradientShap, RandomAttribution
+from .gradients import InputXGradient, Saliency
+from .integrated_gradients import IntegratedGradients
+
+Method = Literal[
+    "integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "random"
+]
+#: ``"true"``/``"predicted"``: softmax probability of the true/predicted
+#: class; ``"logit"``: logit of the true class.
+Target = Literal["true", "predicted", "logit"]
+BaselineKind = Literal["zero", "class_mean"]
+Split = Literal["test", "train", "all"]
+Device = Literal["auto", "cpu", "cuda"]
+
+#: Attribution method classes by name.
+METHODS: dict[str, type[Attribution]] = {
+    cls.name: cls
+    for cls in (
+        IntegratedGradients,
+        Saliency,
+        InputXGradient,
+        DeepLift,
+        GradientShap,
+        RandomAttribution,
+    )
+}
+
+
+def attribute(
+    model: nn.Module,
+    adata: ad.AnnData,
+    *,
+    method: Method = "integrated_gradients",
+    baseline: BaselineKind | np.ndarray = "zero",
+    baseline_class: str | None = None,
+    reference: ad.AnnData | None = None,
+    target: Target = "true",
+    classes: Sequence[str] | None = None,
+    n_steps: int = 3000,
+    max_steps: int = 30_000,
+    tolerance: float | None = 1.0,
+    n_samples: int = 50,
+    batch_size: int = 256,
+    internal_batch_size: int | None = None,
+    device: Device | str = "cpu",
+    seed: int = 0,
+    checkpoint_sha256: str | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> ad.AnnData:
+    """Explain every example of the studied classes (method.md §5).
+
+    Parameters
+    ----------
+    model
+        Eval-mode classifier from :func:`genexai.models.load_model`, with
+        ``model.genexai`` metadata (``genes``, ``classes``, ``arch``). It is
+        moved to ``device``. IG uses the fast hidden-space path when the model
+        has the first-linear-layer contract, captum otherwise.
+    adata
+        Examples ``(n_obs, n_genes)`` in the model's transformed space, with a
+        categorical ``obs["label"]``. Genes are matched to the model by name.
+    method
+        One of :data:`METHODS`.
+    baseline
+        ``"zero"``; ``"class_mean"``, the mean of the ``reference`` rows of
+        ``baseline_class``; or a ``(n_genes,)`` vector in the model's gene
+        order.
+    baseline_class
+        Class of the ``"class_mean"`` baseline.
+    reference
+        Training rows (same genes and labels) for the ``"class_mean"`` baseline.
+    target
+        What is explained: ``"true"`` (softmax probability of the true class,
+        the paper's choice), ``"predicted"`` (of the predicted class) or
+        ``"logit"`` (logit of the true class).
+    classes
+        Studied classes: only examples whose true class is one of them are
+        explained. Default: all the model's classes.
+    n_steps
+        IG Gauss–Legendre nodes.
+    max_steps
+        IG: examples failing the completeness check are redone with
+        ``n_steps`` more nodes each time, up to this many.
+    tolerance
+        IG completeness tolerance in percentage points; ``None``: no redo.
+    n_samples
+        GradientShap random points per example.
+    batch_size
+        Examples per batch; with ``internal_batch_size`` it bounds memory.
+    internal_batch_size
+        Path points (example x step) per forward/backward pass. Default: the
+        method's own (65,536 for the fast IG path, 2,048 for captum's).
+    device
+        ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available).
+    seed
+        Seed of ``gradient_shap`` and ``random``.
+    checkpoint_sha256
+        Digest of the model's checkpoint file, recorded in ``uns``.
+    progress
+        Called with the number of examples finished after each batch.
+
+    Returns
+    -------
+    New AnnData, explained examples x genes (the model's gene order):
+
+    - ``X``: attributions, float32.
+    - ``obs["label"]``, ``obs["prediction"]``: categorical, categories the
+      model's classes; ``obs["correct"]`` bool; ``obs["target"]`` int64, the
+      explained class index; ``obs["target_prob"]``, ``obs["baseline_prob"]``
+      float64: ``F(x)`` and ``F(b)`` (logits when ``target="logit"``);
+      ``obs["completeness_delta"]`` float64, ``|sum_g a_g - (F(x) - F(b))|``;
+      ``obs["n_steps"]`` int64, the nodes (IG) or samples (GradientShap)
+      used, 0 otherwise; ``obs["subclass"]`` when ``adata`` has it.
+    - ``varm["informative"]`` when ``adata`` has it.
+    - ``uns["genexai"]["attribute"]``: ``method``, ``baseline_kind``,
+      ``baseline`` ``(n_genes,)`` float32, ``baseline_class`` (class mean
+      only), ``target_kind``, ``classes`` (studied), ``checkpoint_sha256``
+      (when given), ``arch``, ``seed``, ``n_steps``, ``max_steps``,
+      ``tolerance`` (when not None), ``n_samples``, ``version``.
+    """
+    _check_choice("method", method, get_args(Method))
+    _check_choice("target", target, get_args(Target))
+    if batch_size < 1:
+        msg = f"batch_size: expected at least 1, found {batch_size}"
+        raise InputError(msg)
+    genes, model_classes = _model_meta(model)
+    adata = io.align_genes(adata, genes, where="input")
+    codes = io.label_codes(adata, model_classes, where="input")
+    studied = model_classes if classes is None else list(classes)
+    for name in studied:
+        if name not in model_classes:
+            msg = f"classes: {name!r} is not one of the model's classes {model_classes}"
+            raise InputError(msg)
+    keep = np.flatnonzero(np.isin(codes, [model_classes.index(c) for c in studied]))
+    if not len(keep):
+        msg = f"input: no example of the studied classes {studied} among {adata.n_obs} rows"
+        raise InputError(msg)
+    base, kind = _baseline(baseline, baseline_class, reference, genes, model_classes)
+
+    device = _device(device)
+    model.to(device)
+    dtype = next(model.parameters(), torch.empty(0)).dtype
+    explainer = METHODS[method](
+        model,
+        output="logit" if target == "logit" else "probability",
+        n_steps=n_steps,
+        max_steps=max_steps,
+        tolerance=tolerance,
+        n_samples=n_samples,
+        internal_batch_size=internal_batch_size,
+        seed=seed,
+    )
+    b = torch.as_tensor(base, dtype=dtype, device=device)
+    res = _explain(
+        explainer,
+        adata.X,
+        keep,
+        codes[keep],
+        b,
+        predicted=target == "predicted",
+        batch_size=batch_size,
+        progress=progress,
+    )
+
+    obs = pd.DataFrame(index=adata.obs_names[keep].copy())
+    obs[keys.LABEL] = pd.Categorical.from_codes(codes[keep], categories=model_classes)
+    obs[keys.PREDICTION] = pd.Categorical.from_codes(res["prediction"], categories=model_classes)
+    obs[keys.CORRECT] = res["prediction"] == codes[keep]
+    for key in (keys.TARGET, keys.TARGET_PROB, keys.BASELINE_PROB, keys.DELTA, keys.N_STEPS):
+        obs[key] = res[key]
+    if keys.SUBCLASS in adata.obs:
+        obs[keys.SUBCLASS] = adata.obs[keys.SUBCLASS].iloc[keep].array
+    out = ad.AnnData(X=res["values"], obs=obs, var=pd.DataFrame(index=pd.Index(genes, dtype=str)))
+    if keys.INFORMATIVE in adata.varm:
+        out.varm[keys.INFORMATIVE] = adata.varm[keys.INFORMATIVE]
+
+    params: dict[str, Any] = {
+        keys.METHOD: method,
+        keys.BASELINE_KIND: kind,
+        keys.BASELINE: base,
+        keys.TARGET_KIND: target,
+        keys.STUDIED_CLASSES: list(studied),
+        keys.ARCH: str(model.genexai.get("arch", type(model).__name__)),
+        keys.SEED: seed,
+        keys.N_STEPS: n_steps,
+        keys.MAX_STEPS: max_steps,
+        keys.N_SAMPLES: n_samples,
+        keys.VERSION: __version__,
+    }
+    if kind == "class_mean":
+        params[keys.BASELINE_CLASS] = baseline_class
+    if checkpoint_sha256 is not None:
+        params[keys.CHECKPOINT_SHA256] = checkpoint_sha256
+    if tolerance is not None:
+        params[keys.TOLERANCE] = tolerance
+    io.step_uns(out, keys.ATTRIBUTE).update(params)
+    return out
+
+
+def _explain(
+    explainer: Attribution,
+    matrix: Any,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    baseline: torch.Tensor,
+    *,
+    predicted: bool,
+    batch_size: int,
+    progress: Callable[[int], Any] | None,
+) -> dict[str, np.ndarray]:
+    """Run ``explainer`` over ``matrix[rows]`` batch by batch.
+
+    ``labels`` ``(n_obs,)`` are the true class indices; the explained class
+    is the predicted one when ``predicted``. Returns ``values`` ``(n_obs,
+    n_genes)`` float32 and, per example, ``prediction``, the obs fields
+    ``target``, ``n_steps`` (int64), ``target_prob``, ``baseline_prob`` and
+    ``completeness_delta`` (float64).
+    """
+    n = len(rows)
+    with torch.no_grad():
+        f_base = explainer.forward(baseline[None])[0].double().cpu()
+    out = {"values": np.empty((n, len(baseline)), dtype=np.float32)}
+    out |= {k: np.empty(n, dtype=np.int64) for k in ("prediction", keys.TARGET, keys.N_STEPS)}
+    out |= {k: np.empty(n, dtype=np.float64) for k in (keys.TARGET_PROB, keys.DELTA)}
+    for start in range(0, n, batch_size):
+        batch = slice(start, min(start + batch_size, n))
+        x = torch.as_tensor(_dense(matrix, rows[batch]), dtype=baseline.dtype)
+        x = x.to(baseline.device)
+        with torch.no_grad():
+            logits = explainer.model(x)
+        prediction = logits.argmax(dim=1)
+        target = prediction if predicted else torch.as_tensor(labels[batch], device=x.device)
+        values, steps = explainer.attribute(x, baseline, target)
+        f_x = explainer.transform(logits).gather(1, target[:, None])[:, 0].double().cpu()
+        target = target.cpu()
+        total = values.sum(dim=1, dtype=torch.float64).cpu()
+        out["values"][batch] = values.float().cpu().numpy()
+        out["prediction"][batch] = prediction.cpu().numpy()
+        out[keys.TARGET][batch] = target.numpy()
+        out[keys.N_STEPS][batch] = steps.numpy()
+        out[keys.TARGET_PROB][batch] = f_x.numpy()
+        out[keys.DELTA][batch] = (total - (f_x - f_base[target])).abs().numpy()
+        if progress is not None:
+            progress(batch.stop - batch.start)
+    out[keys.BASELINE_PROB] = f_base.numpy()[out[keys.TARGET]]
+    return out
+
+
+def split_rows(adata: ad.AnnData, split: Split, *, where: str) -> ad.AnnData:
+    """The rows of ``adata`` whose ``obs["split"]`` is ``split`` (all for ``"all"``)."""
+    _check_choice("split", split, get_args(Split))
+    if split == "all":
+        return adata
+    if keys.SPLIT not in adata.obs:
+        msg = f"{where}: obs[{keys.SPLIT!r}] is missing (needed to select {split!r} rows)"
+        raise InputError(msg)
+    return adata[(adata.obs[keys.SPLIT] == split).to_numpy()]
+
+
+def read_baseline(path: str | os.PathLike, genes: Sequence[str]) -> np.ndarray:
+    """Read a baseline vector, ``(n_genes,)`` float32 in the order of ``genes``.
+
+    ``.npy``: a 1-d array already in the model's gene order. ``.tsv``: a header
+    of gene names and one row of values, matched by name.
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        try:
+            vec = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: not a readable .npy array ({exc})"
+            raise InputError(msg.splitlines()[0]) from None
+        if vec.shape != (len(genes),):
+            msg = f"{path}: expected a baseline of shape ({len(genes)},), found {vec.shape}"
+            raise InputError(msg)
+    elif path.suffix == ".tsv":
+        try:
+            table = pd.read_csv(path, sep="\t")
+            values = table.to_numpy(dtype=np.float64)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            msg = f"{path}: not a tab-separated table of numbers ({exc.__class__.__name__})"
+            raise InputError(msg) from None
+        if len(table) != 1:
+            msg = (
+                f"{path}: expected a header of gene names and one row of values, "
+                f"found {len(table)} rows"
+            )
+            raise InputError(msg)
+        row = ad.AnnData(X=values, var=pd.DataFrame(index=table.columns.astype(str)))
+        vec = io.align_genes(row, genes, where=str(path)).X[0]
+    else:
+        msg = f"{path}: baseline file must end in .npy or .tsv, found {path.suffix!r}"
+        raise InputError(msg)
+    if vec.dtype.kind not in "fiu" or not np.isfinite(vec).all():
+        msg = f"{path}: the baseline must be finite numbers"
+        raise InputError(msg)
+    return vec.astype(np.float32)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_choice(option: str, value: object, allowed: tuple) -> None:
+    if value not in allowed:
+        msg = f"{option}: expected one of {list(allowed)}, found {value!r}"
+        raise InputError(msg)
+
+
+def _model_meta(model: nn.Module) -> tuple[list[str], list[str]]:
+    meta = getattr(model, "genexai", None)
+    if not isinstance(meta, dict) or "genes" not in meta or "classes" not in meta:
+        msg = (
+            "model: expected genexai metadata with 'genes' and 'classes' (a load_model checkpoint)"
+        )
+        raise InputError(msg)
+    return [str(g) for g in meta["genes"]], [str(c) for c in meta["classes"]]
+
+
+def _baseline(
+    baseline: BaselineKind | np.ndarray,
+    baseline_class: str | None,
+    reference: ad.AnnData | None,
+    genes: list[str],
+    classes: list[str],
+) -> tuple[np.ndarray, str]:
+    """The baseline vector ``(n_genes,)`` float32 and its kind."""
+    if baseline_class is not None and not (isinstance(baseline, str) and baseline == "class_mean"):
+        msg = f"baseline_class: only used with baseline 'class_mean', found baseline {baseline!r}"
+        raise InputError(msg)
+    if isinstance(baseline, str):
+        _check_choice("baseline", baseline, get_args(BaselineKind))
+        if baseline == "zero":
+            return np.zeros(len(genes), dtype=np.float32), "zero"
+        if baseline_class not in classes:
+            msg = f"baseline_class: expected one of the classes {classes}, found {baseline_class!r}"
+            raise InputError(msg)
+        if reference is None:
+            msg = "reference: the 'class_mean' baseline needs the training rows"
+            raise InputError(msg)
+        reference = io.align_genes(reference, genes, where="reference")
+        rows = io.label_codes(reference, classes, where="reference") == classes.index(
+            baseline_class
+        )
+        if not rows.any():
+            msg = f"reference: no training example of class {baseline_class!r}"
+            raise InputError(msg)
+        mean = np.asarray(_dense(reference.X, np.flatnonzero(rows)).mean(axis=0, dtype=np.float64))
+        return mean.astype(np.float32), "class_mean"
+    vec = np.asarray(baseline)
+    if vec.shape != (len(genes),) or vec.dtype.kind not in "fiu" or not np.isfinite(vec).all():
+        msg = (
+            f"baseline: expected {len(genes)} finite numbers, found shape {vec.shape} ({vec.dtype})"
+        )
+        raise InputError(msg)
+    return vec.astype(np.float32), "vector"
+
+
+def _dense(x: Any, rows: np.ndarray) -> np.ndarray:
+    """Rows of a dense or sparse matrix as a dense array."""
+    block = x[rows]
+    return block.toarray() if scipy.sparse.issparse(block) else np.asarray(block)
+
+
+def _device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        msg = f"device: {device!r} requested but no CUDA GPU is available"
+        raise InputError(msg)
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        msg = f"device: expected 'auto', 'cpu' or 'cuda', found {device!r}"
+        raise InputError(msg) from None

@@ -1,0 +1,102 @@
+"""Comparison methods: DeepLift and GradientShap (captum), and a random control."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import captum.attr
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ._base import Attribution, Attributions
+
+
+class DeepLift(Attribution):
+    """captum's ``DeepLift`` (rescale rule), multiplied by ``x - b``.
+
+    For ``output="probability"`` a ``Softmax`` module is appended to the
+    model so that DeepLift applies its softmax rule to it.
+    """
+
+    name: ClassVar[str] = "deeplift"
+
+    def __init__(self, model: nn.Module, **options: Any) -> None:
+        super().__init__(model, **options)
+        module = model if self.output == "logit" else nn.Sequential(model, nn.Softmax(dim=1))
+        self._captum = captum.attr.DeepLift(module)
+
+    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
+        """DeepLift scores of a batch against ``baseline``."""
+        x = x.detach().requires_grad_()
+        with warnings.catch_warnings():
+            # captum announces on every call the hooks it sets and then removes.
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+            values = self._captum.attribute(x, baselines=baseline[None], target=target)
+        return Attributions(values.detach(), torch.zeros(len(x), dtype=torch.int64))
+
+
+@contextlib.contextmanager
+def _global_rngs(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed numpy's and torch's global generators, restoring them afterwards.
+
+    captum's GradientShap draws from the global generators; this keeps its
+    draws reproducible without leaking state to (or from) the caller.
+    """
+    state = np.random.get_state()
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+
+
+class GradientShap(Attribution):
+    """captum's ``GradientShap`` with the single baseline and no input noise.
+
+    The expected gradient at ``n_samples`` uniformly random points of the
+    path from ``b`` to ``x``, times ``x - b``: a Monte-Carlo IG. Batches are
+    seeded in turn from ``seed``, so the values depend on the batch size.
+    """
+
+    name: ClassVar[str] = "gradient_shap"
+
+    def __init__(self, model: nn.Module, **options: Any) -> None:
+        super().__init__(model, **options)
+        self._captum = captum.attr.GradientShap(self.forward)
+        self._rng = np.random.default_rng(self.seed)
+
+    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
+        """GradientShap scores of a batch; ``n_samples`` gradients per example."""
+        with _global_rngs(int(self._rng.integers(2**32)), x.device):
+            values = self._captum.attribute(
+                x, baselines=baseline[None], target=target, n_samples=self.n_samples, stdevs=0.0
+            )
+        return Attributions(
+            values.detach(), torch.full((len(x),), self.n_samples, dtype=torch.int64)
+        )
+
+
+class RandomAttribution(Attribution):
+    """Control: independent standard-normal scores, ignoring the model.
+
+    Drawn from one generator seeded with ``seed``, batch after batch, so the
+    values do not depend on the batch size.
+    """
+
+    name: ClassVar[str] = "random"
+
+    def __init__(self, model: nn.Module, **options: Any) -> None:
+        super().__init__(model, **options)
+        self._rng = np.random.default_rng(self.seed)
+
+    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
+        """Random scores ``(n_obs, n_genes)``."""
+        values = torch.from_numpy(self._rng.standard_normal(x.shape, dtype=np.float32))
+        return Attributions(values.to(x), torch.zeros(len(x), dtype=torch.int64))

@@ -1,0 +1,150 @@
+"""bin/attribute.py: options, outputs, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from genexai import io, keys
+
+models = pytest.importorskip("genexai.models")
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "attribute.py"
+N_GENES, CLASSES = 30, ["A", "B", "C"]
+
+
+def _load_main():
+    """Import bin/attribute.py's click command (bin/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("attribute_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+main = _load_main()
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """A prepared-like .h5ad (30 rows, train/test) and an MLP checkpoint."""
+    rng = np.random.default_rng(0)
+    genes = [f"G{g:03d}" for g in range(N_GENES)]
+    n = 30
+    obs = pd.DataFrame(
+        {
+            keys.LABEL: pd.Categorical([CLASSES[i % 3] for i in range(n)], categories=CLASSES),
+            keys.SPLIT: pd.Categorical(["train" if i < 12 else "test" for i in range(n)]),
+        },
+        index=[f"sample{i:05d}" for i in range(n)],
+    )
+    adata = ad.AnnData(X=rng.normal(size=(n, N_GENES)).astype(np.float32), obs=obs)
+    adata.var_names = genes
+    data = tmp_path / "prepared.h5ad"
+    io.write_h5ad(adata, data)
+    model = models.build_model("MLP", n_genes=N_GENES, n_classes=len(CLASSES), seed=0)
+    checkpoint = tmp_path / "model.pt"
+    models.save_checkpoint(checkpoint, model, meta={"genes": genes, "classes": CLASSES, "seed": 0})
+    return data, checkpoint
+
+
+def _args(files, out, *extra):
+    data, checkpoint = files
+    return ["--input", str(data), "--model", str(checkpoint), "--output", str(out), *extra]
+
+
+@pytest.mark.parametrize(
+    ("extra", "n_obs", "kind"),
+    [
+        pytest.param([], 18, "zero", id="ig-zero"),
+        pytest.param(
+            ["--baseline", "class_mean", "--baseline-class", "B", "--classes", "A,C"],
+            12,
+            "class_mean",
+            id="ig-class-mean",
+        ),
+        pytest.param(["--method", "saliency", "--split", "all"], 30, "zero", id="saliency-all"),
+        pytest.param(["--method", "gradient_shap", "--n-samples", "4"], 18, "zero", id="shap"),
+    ],
+)
+def test_writes_attributions(files, tmp_path, extra, n_obs, kind):
+    out = tmp_path / "a.h5ad"
+    result = CliRunner().invoke(main, _args(files, out, "--n-steps", "50", *extra))
+    assert result.exit_code == 0, result.output
+    adata = io.read_h5ad(out)
+    assert adata.shape == (n_obs, N_GENES) and adata.X.dtype == np.float32
+    uns = adata.uns[keys.UNS][keys.ATTRIBUTE]
+    assert uns[keys.BASELINE_KIND] == kind
+    assert uns[keys.CHECKPOINT_SHA256] == hashlib.sha256(files[1].read_bytes()).hexdigest()
+    assert {keys.PREDICTION, keys.CORRECT, keys.DELTA, keys.N_STEPS} <= set(adata.obs)
+
+
+def test_baseline_file(files, tmp_path):
+    genes = [f"G{g:03d}" for g in range(N_GENES)]
+    table = pd.DataFrame([np.full(N_GENES, 0.5)], columns=genes[::-1])
+    table.to_csv(tmp_path / "b.tsv", sep="\t", index=False)
+    out = tmp_path / "a.h5ad"
+    extra = ["--baseline", str(tmp_path / "b.tsv"), "--n-steps", "20"]
+    result = CliRunner().invoke(main, _args(files, out, *extra))
+    assert result.exit_code == 0, result.output
+    uns = io.read_h5ad(out).uns[keys.UNS][keys.ATTRIBUTE]
+    np.testing.assert_array_equal(uns[keys.BASELINE], np.full(N_GENES, 0.5, dtype=np.float32))
+    assert uns[keys.BASELINE_KIND] == "vector"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(["--classes", "A,Z"], "classes: 'Z' is not one of", id="class"),
+        pytest.param(["--baseline", "nothing.npy"], "--baseline: expected zero", id="baseline"),
+        pytest.param(["--baseline", "class_mean"], "baseline_class: expected", id="no-class"),
+    ],
+)
+def test_user_errors(files, tmp_path, extra, message):
+    out = tmp_path / "a.h5ad"
+    result = CliRunner().invoke(main, _args(files, out, *extra))
+    assert result.exit_code == 2
+    assert f"Error: attribute: {message}" in result.output
+    assert not out.exists()
+
+
+def test_bad_choice_is_a_usage_error(files, tmp_path):
+    result = CliRunner().invoke(main, _args(files, tmp_path / "a.h5ad", "--method", "lime"))
+    assert result.exit_code == 2 and "--method" in result.output
+
+
+def test_script_runs_as_a_program(files, tmp_path):
+    """Shebang, exec bit, one-line error and exit code 2; nothing left behind."""
+    assert os.access(SCRIPT, os.X_OK)
+    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    bad = tmp_path / "bad.h5ad"
+    bad.write_text("not hdf5")
+    out = tmp_path / "a.h5ad"
+    data, checkpoint = files
+    args = [str(SCRIPT), "--model", str(checkpoint), "--output", str(out)]
+    proc = subprocess.run(
+        [*args, "--input", str(bad)], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: attribute: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5ad", "model.pt", "prepared.h5ad"]
+    proc = subprocess.run(
+        [*args, "--input", str(data), "--n-steps", "20"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert io.read_h5ad(out).n_obs == 18
