@@ -12,8 +12,10 @@ gene counts are scaled to counts per million.
 Sampling uses the mixture form (method.md §1.8): given ``theta``, each read
 lands on gene ``g`` with probability ``q[g] = sum_p theta[p] beta[p, g]``,
 so the counts are exactly ``Multinomial(n_reads, q)``, one draw per sample
-over the genes, instead of one draw per pathway. The distribution is the
-two-stage one; the random stream is not.
+over the genes, instead of one draw per pathway. That multinomial is drawn
+as Poisson counts topped up to ``n_reads`` (:func:`_sample_counts`), which
+has the same law and costs less. The distribution is the two-stage one; the
+random stream is not.
 
 Fixes to the reference code (method.md §10): seeded; only the pathway that
 fails the validity rule is redrawn; no all-zero rows when the number of
@@ -60,9 +62,14 @@ Layout = Literal["block", "random"]
 #: (SimuB, SimuC; method.md §1.6).
 MergeRule = Literal["identity", "last_vs_rest"]
 
-#: Multinomial draws per chunk of samples (samples × genes); bounds the
-#: float64 probabilities and int64 counts held per thread to ~32 MiB each.
-CHUNK_ELEMENTS = 1 << 22
+#: Genes × samples (and extra reads) per chunk of samples: arrays of 8 MiB
+#: per thread stay below glibc's mmap threshold, so their memory is reused
+#: between chunks instead of page-faulted in again (measured: 8x fewer faults
+#: and ~10% less CPU than 32 MiB chunks at SIMU1 size).
+CHUNK_ELEMENTS = 1 << 20
+#: Standard deviations of the Poisson total kept below the reads (see
+#: :func:`_sample_counts`).
+POISSON_SLACK = 2.0
 #: Redraw rounds before the validity rule is declared unsatisfiable.
 MAX_REDRAW_ROUNDS = 1000
 
@@ -147,14 +154,14 @@ class SimulationConfig:
             raise InputError(msg)
         if self.n_over * self.n_classes > self.n_pathways:
             msg = (
-                f"--n-over: expected n_over × n_classes <= n_pathways ({self.n_pathways}), "
-                f"found {self.n_over} × {self.n_classes} = {self.n_over * self.n_classes}"
+                f"--n-over: expected n_over * n_classes <= n_pathways ({self.n_pathways}), "
+                f"found {self.n_over} * {self.n_classes} = {self.n_over * self.n_classes}"
             )
             raise InputError(msg)
         if self.layout == "block" and self.n_genes != self.genes_per_pathway * self.n_pathways:
             msg = (
-                f"--n-genes: the block layout needs n_genes = genes_per_pathway × n_pathways "
-                f"= {self.genes_per_pathway} × {self.n_pathways} = "
+                f"--n-genes: the block layout needs n_genes = genes_per_pathway * n_pathways "
+                f"= {self.genes_per_pathway} * {self.n_pathways} = "
                 f"{self.genes_per_pathway * self.n_pathways}, found {self.n_genes}"
             )
             raise InputError(msg)
@@ -185,7 +192,8 @@ class SimulationConfig:
             raise InputError(msg)
         values = np.asarray(props, dtype=float)
         if not (np.isfinite(values).all() and (values > 0).all()):
-            msg = f"--class-proportions: expected positive numbers, found {props}"
+            shown = ",".join(f"{v:g}" for v in values)
+            msg = f"--class-proportions: expected positive numbers, found {shown}"
             raise InputError(msg)
         if abs(values.sum() - 1) > 1e-6:
             msg = f"--class-proportions: expected values summing to 1, found sum {values.sum():g}"
@@ -204,17 +212,18 @@ class SimulationConfig:
             )
             raise InputError(msg)
         mapping = np.asarray(self.merge)
+        shown = ",".join(str(v) for v in self.merge)
         if len(mapping) != self.n_classes or mapping.dtype.kind not in "iu":
             msg = (
                 f"--merge: expected {self.n_classes} integer task class indices (one per "
-                f"generated class), found {self.merge}"
+                f"generated class), found {shown}"
             )
             raise InputError(msg)
         n_task = mapping.max() + 1 if len(mapping) else 0
         if mapping.min() < 0 or n_task < 2 or len(np.unique(mapping)) != n_task:
             msg = (
                 f"--merge: expected task class indices using every value 0 … T-1 with "
-                f"T >= 2, found {self.merge}"
+                f"T >= 2, found {shown}"
             )
             raise InputError(msg)
         return mapping.astype(np.int64)
@@ -237,22 +246,26 @@ def _check_int(field: str, value: Any, *, minimum: int) -> None:
         raise InputError(msg)
 
 
-_PAPER = {"n_reads": 1_500_000, "class_gap": 2.0, "alpha_scale": 4.0, "eta_concentration": 5.0}
+def _paper(name: str, **sizes: Any) -> SimulationConfig:
+    """A configuration with the paper's reads, prior, gap and concentration."""
+    return SimulationConfig(
+        name=name, n_reads=1_500_000, class_gap=2.0, alpha_scale=4.0, eta_concentration=5.0, **sizes
+    )
+
+
+_SIMU = {"n_classes": 33, "n_genes": 15_000, "n_over": 37, "n_samples": 9_900}
+_SIMU_ABC = {"n_genes": 50_000, "n_pathways": 5_000, "n_over": 500, "n_samples": 1_200}
 
 #: The paper's configurations (method.md §1.4) and a small ``test`` one.
 CONFIGS: dict[str, SimulationConfig] = {
     c.name: c
     for c in (
-        SimulationConfig("SIMU1", 33, 15_000, 1_500, 37, 9_900, "block", **_PAPER),
-        SimulationConfig("SIMU2", 33, 15_000, 3_000, 37, 9_900, "random", **_PAPER),
-        SimulationConfig("SimuA", 2, 50_000, 5_000, 500, 1_200, "block", **_PAPER),
-        SimulationConfig(
-            "SimuB", 4, 50_000, 5_000, 500, 1_200, "block", merge="last_vs_rest", **_PAPER
-        ),
-        SimulationConfig(
-            "SimuC", 6, 50_000, 5_000, 500, 1_200, "block", merge="last_vs_rest", **_PAPER
-        ),
-        SimulationConfig("test", 4, 2_000, 200, 8, 400, "block", **_PAPER),
+        _paper("SIMU1", n_pathways=1_500, layout="block", **_SIMU),
+        _paper("SIMU2", n_pathways=3_000, layout="random", **_SIMU),
+        _paper("SimuA", n_classes=2, **_SIMU_ABC),
+        _paper("SimuB", n_classes=4, merge="last_vs_rest", **_SIMU_ABC),
+        _paper("SimuC", n_classes=6, merge="last_vs_rest", **_SIMU_ABC),
+        _paper("test", n_classes=4, n_genes=2_000, n_pathways=200, n_over=8, n_samples=400),
     )
 }
 
@@ -421,25 +434,102 @@ def _draw_parameters(config: SimulationConfig, rng: np.random.Generator) -> _Par
     return _Parameters(alpha, matrix, over_pathways)
 
 
-def _sample_counts(
-    theta: np.ndarray, beta_t: sp.csr_matrix, n_reads: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Gene counts given pathway proportions: ``Multinomial(n_reads, theta @ beta)``.
+def _mixture(theta: np.ndarray, beta: sp.csr_matrix) -> np.ndarray:
+    """Gene probabilities of one read, ``q = theta @ beta``.
 
     Parameters
     ----------
     theta
         float64 ``(n_obs, n_pathways)``, rows on the simplex.
-    beta_t
-        float64 CSR ``(n_genes, n_pathways)``, the transposed ``beta``.
+    beta
+        float64 CSR ``(n_pathways, n_genes)``, rows on the simplex.
+
+    Returns
+    -------
+    float64 C-contiguous ``(n_obs, n_genes)``, rows summing to 1.
+    """
+    q = np.ascontiguousarray(theta @ beta)
+    q /= q.sum(axis=1, keepdims=True)
+    return q
+
+
+def _categorical_counts(q: np.ndarray, reads: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``Multinomial(reads[i], q[i])`` for each row by drawing the reads.
+
+    Each read is a uniform mapped through the row's cumulative ``q``; the
+    uniforms come sorted (normalised partial sums of exponentials are the
+    order statistics of uniforms), so one ``searchsorted`` over all rows,
+    offset by their index, places them.
+
+    Parameters
+    ----------
+    q
+        float64 ``(n_obs, n_genes)``, rows summing to 1.
+    reads
+        int64 ``(n_obs,)``, non-negative.
+
+    Returns
+    -------
+    int64 ``(n_obs, n_genes)``, row ``i`` summing to ``reads[i]``.
+    """
+    n_obs, n_genes = q.shape
+    cumulative = np.cumsum(q, axis=1)
+    cumulative /= cumulative[:, -1:]
+    cumulative += np.arange(n_obs)[:, None]
+    spacings = reads + 1
+    partial = np.cumsum(rng.standard_exponential(int(spacings.sum())))
+    ends = np.cumsum(spacings) - 1
+    before = np.concatenate([[0.0], partial[ends[:-1]]])
+    row = np.repeat(np.arange(n_obs), spacings)
+    uniform = (partial - before[row]) / (partial[ends] - before)[row] + row
+    is_read = np.ones(len(uniform), dtype=bool)
+    is_read[ends] = False
+    flat = np.searchsorted(cumulative.ravel(), uniform[is_read], side="right")
+    # Rounding can push a uniform to the row's upper edge: keep it on the row's
+    # last gene with mass (a bias below float64 resolution).
+    last = n_genes - 1 - np.argmax(q[:, ::-1] > 0, axis=1)
+    read_row = row[is_read]
+    flat = np.minimum(flat, read_row * n_genes + last[read_row])
+    return np.bincount(flat, minlength=n_obs * n_genes).reshape(n_obs, n_genes)
+
+
+def _sample_counts(
+    q: np.ndarray, n_reads: int, rng: np.random.Generator, *, slack: float = POISSON_SLACK
+) -> np.ndarray:
+    """Exact ``Multinomial(n_reads, q[i])`` draws, one per row.
+
+    With ``lam = n_reads - slack * sqrt(n_reads)``, independent
+    ``y[g] ~ Poisson(lam q[g])`` have a total ``S ~ Poisson(lam)`` and, given
+    ``S = s``, ``y ~ Multinomial(s, q)``; adding ``n_reads - s`` more reads
+    drawn from ``q`` gives ``Multinomial(n_reads, q)`` for every ``s <=
+    n_reads``. Rows with ``S > n_reads`` (probability 2.3% at slack 2) are
+    redrawn with numpy's multinomial. Both branches have the law
+    ``Multinomial(n_reads, q)``, hence so does the result. Poisson draws cost
+    40-55% less CPU than the binomials of numpy's sequential multinomial
+    (measured at SIMU1 and SimuA sizes).
+
+    Parameters
+    ----------
+    q
+        float64 ``(n_obs, n_genes)``, rows summing to 1.
+    n_reads
+        Reads per row.
+    slack
+        Standard deviations of ``S`` kept below ``n_reads``.
 
     Returns
     -------
     int64 ``(n_obs, n_genes)``, each row summing to ``n_reads``.
     """
-    q = np.ascontiguousarray((beta_t @ theta.T).T)
-    q /= q.sum(axis=1, keepdims=True)  # multinomial needs sums <= 1 to 1e-12
-    return rng.multinomial(n_reads, q)
+    lam = max(n_reads - slack * np.sqrt(n_reads), 0.0)
+    counts = rng.poisson(q * lam)
+    missing = n_reads - counts.sum(axis=1)
+    over = missing < 0
+    missing[over] = 0
+    counts += _categorical_counts(q, missing, rng)
+    if over.any():
+        counts[over] = rng.multinomial(n_reads, q[over])
+    return counts
 
 
 def simulate(
@@ -504,7 +594,10 @@ def simulate(
     adata = _to_anndata(config, params, subclass, x, seed=int(seed))
     logger.info(
         "simulated %s: %d samples × %d genes in %.1f s",
-        config.name, config.n_samples, config.n_genes, time.perf_counter() - start,
+        config.name,
+        config.n_samples,
+        config.n_genes,
+        time.perf_counter() - start,
     )
     return adata
 
@@ -520,10 +613,10 @@ def _sample_matrix(
 ) -> np.ndarray:
     """float32 ``(n_samples, n_genes)`` per-million expression, chunk by chunk."""
     n_samples, n_genes = len(subclass), config.n_genes
-    rows_per_chunk = max(1, CHUNK_ELEMENTS // n_genes)
+    extra_reads = int(np.ceil(POISSON_SLACK * np.sqrt(config.n_reads)))
+    rows_per_chunk = max(1, CHUNK_ELEMENTS // max(n_genes, extra_reads))
     starts = range(0, n_samples, rows_per_chunk)
     seeds = seed.spawn(len(starts))
-    beta_t = params.beta.T.tocsr()
     scale = 1e6 / config.n_reads
     x = np.empty((n_samples, n_genes), dtype=np.float32)
 
@@ -535,7 +628,7 @@ def _sample_matrix(
         for c in np.unique(codes):
             block = codes == c
             theta[block] = rng.dirichlet(params.alpha[c], size=int(block.sum()))
-        counts = _sample_counts(theta, beta_t, config.n_reads, rng)
+        counts = _sample_counts(_mixture(theta, params.beta), config.n_reads, rng)
         np.multiply(counts, scale, out=x[rows], casting="unsafe")
         return len(codes)
 
@@ -570,6 +663,7 @@ def _to_anndata(
     var = pd.DataFrame(index=[f"G{g:0{var_width}d}" for g in range(config.n_genes)])
 
     membership = params.beta.astype(bool)
+    membership.eliminate_zeros()  # a gene whose gamma weight underflowed gets no reads
     over = np.zeros((config.n_pathways, config.n_classes), dtype=np.int64)
     over[params.over_pathways, np.arange(config.n_classes)[:, None]] = 1
     informative = np.asarray(membership.T.astype(np.int64) @ over) > 0

@@ -21,6 +21,7 @@ process SIMULATE {
     simulate.py \\
         --config '${meta.config}' \\
         --output '${prefix}.simulated.h5ad' \\
+        --threads ${task.cpus} \\
         ${args}
 
     python3 -m genexai.versions "${task.process}" numpy scipy anndata > versions.yml
