@@ -38,6 +38,7 @@ from genexai.io.formats import FORMATS, input_size, read_input
     help="The paper's gene filters [default: on, except for h5ad and table].",
 )
 @_cli.output_option(help="Output .h5ad file, written atomically.")
+@_cli.memory_option
 @click.option("--verbose", is_flag=True, help="Log what each filter dropped.")
 def main(
     *,

@@ -39,6 +39,7 @@ from genexai.prepare import SPLITS, TRANSFORMS, prepare
     default=2,
     help="Drop the classes with fewer samples.",
 )
+@_cli.memory_option
 @click.option("--verbose", is_flag=True, help="Log the dropped classes.")
 def main(
     *,

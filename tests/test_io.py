@@ -73,7 +73,7 @@ def test_object_dtype_x_is_refused(tmp_path: Path) -> None:
 def test_size_limit_checked_from_metadata(tmp_path: Path) -> None:
     path = tmp_path / "big.h5ad"
     io.write_h5ad(_adata(100, 100), path)
-    with pytest.raises(InputError, match="GiB in memory"):
+    with pytest.raises(InputError, match="MiB in memory, above the limit"):
         io.read_h5ad(path, max_bytes=1000)
     assert io.check_h5ad_size(path) == (100, 100)
 
@@ -155,3 +155,22 @@ def test_align_genes_mismatch(genes, match: str) -> None:
 def test_label_codes_unknown_class() -> None:
     with pytest.raises(InputError, match="label 'B' is not one of"):
         io.label_codes(_adata(), ["A", "C"], where="x")
+
+
+def test_cli_memory_limit_refuses_before_loading(tmp_path: Path) -> None:
+    """--max-memory-gb reaches read_h5ad through the shared CLI option."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "x.h5ad"
+    io.write_h5ad(_adata(100, 100), path)
+    script = Path(__file__).resolve().parents[1] / "bin" / "prepare.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--input", str(path), "--output", str(tmp_path / "o.h5ad"),
+         "--max-memory-gb", "0.00001"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert "above the limit of 0.01 MiB (raise it with --max-memory-gb)" in proc.stderr
+    assert not (tmp_path / "o.h5ad").exists()
+    io.set_memory_limit(None)

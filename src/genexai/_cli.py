@@ -86,8 +86,29 @@ def output_option(**kwargs: Any) -> Callable:
     )
 
 
+def memory_option(func: Callable) -> Callable:
+    """``--max-memory-gb``: refuse larger ``.h5ad`` inputs before loading them."""
+
+    def apply(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+        from . import io
+
+        io.set_memory_limit(value)
+
+    return click.option(
+        "--max-memory-gb",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        envvar="GENEXAI_MAX_MEMORY_GB",
+        expose_value=False,
+        is_eager=True,
+        callback=apply,
+        help="Refuse .h5ad inputs whose X needs more memory (GiB) [default: half the RAM].",
+    )(func)
+
+
 def common_options(func: Callable) -> Callable:
-    """``--threads`` and ``--verbose``, shared by every step."""
+    """``--threads``, ``--verbose`` and ``--max-memory-gb``, shared by every step."""
+    func = memory_option(func)
     func = click.option(
         "--threads",
         type=click.IntRange(min=1),

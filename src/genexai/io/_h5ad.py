@@ -26,6 +26,22 @@ from ..errors import InputError
 #: Default refusal threshold for dense ``.h5ad`` inputs, as a multiple of the
 #: machine's physical memory (see :func:`check_h5ad_size`).
 MAX_MEMORY_FRACTION = 0.5
+_memory_limit: int | None = None
+
+
+def set_memory_limit(gigabytes: float | None) -> None:
+    """Set the largest ``X`` (GiB, as float32) that :func:`read_h5ad` accepts.
+
+    ``None`` restores the default, half the physical memory. The bin scripts
+    call this from their ``--max-memory-gb`` option.
+    """
+    global _memory_limit  # noqa: PLW0603  # one process-wide setting, set once by the CLI
+    _memory_limit = None if gigabytes is None else int(gigabytes * 2**30)
+
+
+def _human(n_bytes: float) -> str:
+    """``n_bytes`` as MiB or GiB, for messages."""
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
 
 
 def _physical_memory() -> int:
@@ -44,14 +60,14 @@ def check_h5ad_size(path: Path, *, max_bytes: int | None = None) -> tuple[int, i
         An ``.h5ad`` file.
     max_bytes
         Largest in-memory size of ``X`` (as float32) that is accepted. Default:
-        half the physical memory.
+        the limit of :func:`set_memory_limit`, else half the physical memory.
 
     Returns
     -------
     ``(n_obs, n_vars)``.
     """
     if max_bytes is None:
-        max_bytes = int(_physical_memory() * MAX_MEMORY_FRACTION)
+        max_bytes = _memory_limit or int(_physical_memory() * MAX_MEMORY_FRACTION)
     try:
         with h5py.File(path, "r") as f:
             if "X" not in f:
@@ -76,8 +92,8 @@ def check_h5ad_size(path: Path, *, max_bytes: int | None = None) -> tuple[int, i
     size = n_values * 4
     if size > max_bytes:
         msg = (
-            f"{path}: X would need {size / 2**30:.1f} GiB in memory, above the "
-            f"limit of {max_bytes / 2**30:.1f} GiB (raise it with --max-memory-gb)"
+            f"{path}: X would need {_human(size)} in memory, above the "
+            f"limit of {_human(max_bytes)} (raise it with --max-memory-gb)"
         )
         raise InputError(msg)
     return shape  # type: ignore[return-value]
