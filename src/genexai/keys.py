@@ -70,6 +70,10 @@ VERSION = "version"  #: genexai version that wrote the file
 
 # --- evaluate ------------------------------------------------------------
 EVALUATE = "evaluate"
+#: Columns of the optional ``--summary`` table of STABILITY, in order.
+STABILITY_SUMMARY_COLUMNS = (
+    "dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "value",
+)
 
 #: Columns of every tidy metrics table, in order.
 METRIC_COLUMNS = ("dataset", "model", "seed", "method", "metric", "variant", "value")

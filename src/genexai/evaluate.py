@@ -1,0 +1,475 @@
+"""The EVALUATE step: every metric of one attributions file, as tidy tables.
+
+Metric rows (``metrics``; ``metric`` / ``variant``; values in percent unless
+noted). Each aggregate row is the unweighted mean over classes (or, for FA
+in the subclass case, subclasses) of the per-class values, which follow as
+rows with variant ``<variant>:<class>``.
+
+============================  ==========================================
+metric                        variants
+============================  ==========================================
+``pgi``, ``pgu``,             ``local``, ``global_pooled``,
+``pgu_adjusted``              ``global_per_class``
+                              (:mod:`genexai.metrics.prediction_gaps`)
+``pgr``                       ``random`` (mean over the random orders)
+``openxai_pgi``,              ``local`` (:mod:`genexai.metrics.openxai`)
+``openxai_pgu``
+``fa``                        ``local``, ``global_mean_score``,
+                              ``global_intersect``; simulations only
+``fa_precision@<k>``,         ``global_mean_score``; ``fa_auroc`` in [0, 1]
+``fa_auroc``                  (:mod:`genexai.metrics.agreement`)
+============================  ==========================================
+
+With a graph, every ``fa*`` variant is repeated with the suffix
+``_diffused`` (attributions diffused by ``Â`` before normalising).
+
+Curves (``curves``, :data:`genexai.keys.CURVE_COLUMNS`): ``keep_best``,
+``remove_best``, ``random_kept`` (balanced accuracy, % against genes kept;
+:mod:`genexai.metrics.curves`) and the mean gap curves ``pgi_local``, …,
+``pgr`` (against genes replaced; :mod:`genexai.metrics.prediction_gaps`).
+
+Top genes (``top_genes``, :data:`genexai.keys.TOP_GENES_COLUMNS` +
+``informative``): per class, the ``top_n`` genes by ``|m_c|``, the class mean
+of the normalised attributions of its correctly classified examples; the
+``score`` column is ``m_c`` (signed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import scipy.sparse
+import torch
+from torch import nn
+
+from . import io, keys
+from .errors import InputError
+from .metrics import (
+    accuracy_curves,
+    class_informative,
+    diffuse,
+    feature_agreement,
+    ground_truth,
+    normalize_rows,
+    openxai_prediction_gaps,
+    prediction_gaps,
+)
+from .metrics._common import group_means, stable_order, target_prob
+
+log = logging.getLogger(__name__)
+
+#: Largest accepted difference between ``obs["target_prob"]`` and the
+#: model's probability on the prepared data; more means mismatched files.
+TARGET_PROB_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The tables written by EVALUATE.
+
+    Attributes
+    ----------
+    metrics
+        :data:`genexai.keys.METRIC_COLUMNS`; ``seed`` int64, ``value`` float64.
+    curves
+        :data:`genexai.keys.CURVE_COLUMNS`; ``n_genes`` int64, ``value`` and
+        ``std`` float64 (``std`` NaN where a curve has none).
+    top_genes
+        :data:`genexai.keys.TOP_GENES_COLUMNS`, then ``informative`` (bool)
+        for simulations; ``rank`` from 1.
+    """
+
+    metrics: pd.DataFrame
+    curves: pd.DataFrame
+    top_genes: pd.DataFrame
+
+
+def progress_total(*, n_random: int, curve_random: int) -> int:
+    """Number of ``progress(1)`` calls :func:`evaluate` makes."""
+    return (6 + n_random) + (2 + curve_random)
+
+
+def evaluate(
+    attributions: ad.AnnData,
+    model: nn.Module,
+    prepared: ad.AnnData,
+    *,
+    dataset: str,
+    graph: tuple[scipy.sparse.spmatrix | scipy.sparse.sparray, Sequence[str]] | None = None,
+    gap: int = 10,
+    n_random: int = 30,
+    curve_random: int = 10,
+    seed: int = 0,
+    precision_k: Sequence[int] = (10, 100),
+    top_n: int = 100,
+    openxai_k: int = 100,
+    openxai_sigma: float = 0.1,
+    openxai_samples: int = 50,
+    openxai_max_examples: int = 500,
+    batch_size: int = 64,
+    progress: Callable[[int], Any] | None = None,
+) -> EvaluationResult:
+    """Evaluate one model's explanations (method.md §6–8).
+
+    Parameters
+    ----------
+    attributions
+        ATTRIBUTE's output: explained examples × genes, with ``obs``
+        ``label``, ``correct``, ``target`` (and ``subclass``,
+        ``varm["informative"]`` for simulations) and the baseline in
+        ``uns["genexai"]["attribute"]``.
+    model
+        The explained model (:func:`genexai.models.load_model`), with
+        ``model.genexai`` metadata ``genes``, ``classes``, ``arch``, ``seed``.
+    prepared
+        PREPARE's output; the explained rows are taken by ``obs_names``.
+    dataset
+        Written in the ``dataset`` column.
+    graph
+        ``(Â, genes)``: the normalised adjacency ``(n_genes, n_genes)`` and its
+        gene order, as from :func:`genexai.graph.load_graph`; adds the
+        ``_diffused`` FA variants.
+    gap
+        Genes replaced per prediction-gap step. Default: 10.
+    n_random
+        Random orders of PGR. Default: 30.
+    curve_random
+        Random orders of the ``random_kept`` curve. Default: 10.
+    seed
+        Seed of the random orders and of the OpenXAI subset and noise. Default: 0.
+    precision_k
+        ``k`` values of ``fa_precision@k``. Default: (10, 100).
+    top_n
+        Genes per class in ``top_genes``. Default: 100.
+    openxai_k, openxai_sigma, openxai_samples, openxai_max_examples
+        :func:`genexai.metrics.openxai_prediction_gaps` ``k``, ``sigma``,
+        ``n_samples``, ``max_examples``. Defaults: 100, 0.1, 50, 500.
+    batch_size
+        Examples per batch of the prediction gaps (see
+        :func:`genexai.metrics.gap_curves`). Default: 64.
+    progress
+        Called with 1 after each order or curve
+        (:func:`progress_total` calls).
+
+    Returns
+    -------
+    :class:`EvaluationResult`.
+    """
+    _check_options(
+        gap=gap,
+        batch_size=batch_size,
+        top_n=top_n,
+        openxai_k=openxai_k,
+        openxai_samples=openxai_samples,
+        openxai_max_examples=openxai_max_examples,
+        n_random=n_random,
+        curve_random=curve_random,
+    )
+    genes, classes, meta = _model_meta(model)
+    if gap > len(genes):
+        msg = f"gap: expected at most the number of genes ({len(genes)}), found {gap}"
+        raise InputError(msg)
+    att, baseline = _attributions(attributions, genes)
+    x = _inputs(prepared, att, genes)
+    labels = io.label_codes(att, classes, where="attributions")
+    target = att.obs[keys.TARGET].to_numpy(np.int64)
+    if ((target < 0) | (target >= len(classes))).any():
+        msg = (
+            f"attributions: obs[{keys.TARGET!r}]: expected class indices in "
+            f"[0, {len(classes)}), found {target.min()}..{target.max()}"
+        )
+        raise InputError(msg)
+    correct = att.obs[keys.CORRECT].to_numpy(bool)
+    if not correct.any():
+        msg = "attributions: no correctly classified example; every metric needs some"
+        raise InputError(msg)
+    missing = sorted(set(labels) - set(labels[correct]))
+    if missing:
+        log.warning(
+            "classes without a correctly classified example are left out: %s",
+            [classes[c] for c in missing],
+        )
+    a = _dense(att.X)
+    _check_target_prob(att, model, x, target)
+
+    pg_rng, curve_rng, openxai_rng = np.random.default_rng(seed).spawn(3)
+    pg, pg_curves = prediction_gaps(
+        model,
+        x,
+        a,
+        baseline,
+        target,
+        labels,
+        correct,
+        class_names=classes,
+        gap=gap,
+        n_random=n_random,
+        seed=pg_rng,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    xc, lc, a_norm = x[correct], labels[correct], normalize_rows(a[correct])
+    means = group_means(a_norm, lc, len(classes))  # m_c, (n_classes, n_genes)
+    present = np.unique(lc)
+    curves = accuracy_curves(
+        model,
+        xc,
+        baseline,
+        lc,
+        np.abs(means[present]),
+        n_random=curve_random,
+        seed=curve_rng,
+        progress=progress,
+    )
+    openxai = openxai_prediction_gaps(
+        model,
+        xc,
+        a[correct],
+        target[correct],
+        lc,
+        class_names=classes,
+        k=openxai_k,
+        sigma=openxai_sigma,
+        n_samples=openxai_samples,
+        max_examples=openxai_max_examples,
+        seed=openxai_rng,
+    )
+    agreement, task_sets = _agreement(
+        att,
+        prepared,
+        a[correct],
+        a_norm,
+        correct,
+        lc,
+        classes=classes,
+        genes=genes,
+        graph=graph,
+        precision_k=precision_k,
+    )
+
+    run = {
+        "dataset": dataset,
+        "model": str(meta.get(keys.ARCH, type(model).__name__)),
+        "seed": int(meta.get(keys.SEED, 0)),
+        "method": str(att.uns[keys.UNS][keys.ATTRIBUTE].get(keys.METHOD, "unknown")),
+    }
+    metrics = pd.concat([pg, openxai, *agreement], ignore_index=True)
+    curves = pd.concat([pg_curves, curves], ignore_index=True)
+    top = _top_genes(means, present, genes, classes, top_n=top_n, informative=task_sets)
+    extra = [keys.INFORMATIVE] if task_sets is not None else []
+    return EvaluationResult(
+        metrics=metrics.assign(**run)[list(keys.METRIC_COLUMNS)],
+        curves=curves.assign(**run)[list(keys.CURVE_COLUMNS)],
+        top_genes=top.assign(**run)[[*keys.TOP_GENES_COLUMNS, *extra]],
+    )
+
+
+def _check_options(**options: int) -> None:
+    """Counts must be at least 1; ``n_random`` and ``curve_random`` at least 0."""
+    for option, value in options.items():
+        least = 0 if option in ("n_random", "curve_random") else 1
+        if value < least:
+            msg = f"{option}: expected at least {least}, found {value}"
+            raise InputError(msg)
+
+
+def _agreement(
+    att: ad.AnnData,
+    prepared: ad.AnnData,
+    a: np.ndarray,
+    a_norm: np.ndarray,
+    correct: np.ndarray,
+    labels: np.ndarray,
+    *,
+    classes: list[str],
+    genes: list[str],
+    graph: tuple | None,
+    precision_k: Sequence[int],
+) -> tuple[list[pd.DataFrame], np.ndarray | None]:
+    """FA tables (with ``_diffused`` ones given a graph) and each task class's
+    informative genes ``(n_classes, n_genes)``; nothing without ground truth.
+
+    ``a``, ``a_norm`` and ``labels`` hold the correctly classified rows only.
+    """
+    if keys.INFORMATIVE not in att.varm:
+        if graph is not None:
+            log.warning(
+                "a graph was given but the attributions have no varm[%r]: no FA", keys.INFORMATIVE
+            )
+        return [], None
+    informative = np.asarray(att.varm[keys.INFORMATIVE], dtype=bool).reshape(len(genes), -1)
+    subclasses = subclass_names = None
+    if keys.SUBCLASS in att.obs:
+        subclass_names = _subclass_names(att.varm[keys.INFORMATIVE], prepared)
+        codes = _codes(att.obs[keys.SUBCLASS], subclass_names, field=keys.SUBCLASS)
+        subclasses = codes[correct]
+    truth = ground_truth(
+        informative,
+        labels,
+        n_classes=len(classes),
+        subclasses=subclasses,
+        subclass_names=subclass_names,
+        class_names=classes,
+    )
+    tables = [feature_agreement(a_norm, truth, precision_k=precision_k)]
+    if graph is not None:
+        diffused = diffuse(a, _align_graph(graph, genes))
+        tables.append(
+            feature_agreement(diffused, truth, precision_k=precision_k, suffix="_diffused")
+        )
+    return tables, class_informative(informative, n_classes=len(classes))
+
+
+def _model_meta(model: nn.Module) -> tuple[list[str], list[str], dict]:
+    if model.training:
+        msg = "model: expected an eval-mode model (as load_model returns), found training mode"
+        raise InputError(msg)
+    meta = getattr(model, "genexai", None)
+    if not isinstance(meta, dict) or "genes" not in meta or "classes" not in meta:
+        msg = (
+            "model: expected genexai metadata with 'genes' and 'classes' (a load_model checkpoint)"
+        )
+        raise InputError(msg)
+    return [str(g) for g in meta["genes"]], [str(c) for c in meta["classes"]], meta
+
+
+def _dense(x: Any) -> np.ndarray:
+    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
+
+
+def _attributions(attributions: ad.AnnData, genes: list[str]) -> tuple[ad.AnnData, np.ndarray]:
+    """The attributions in the model's gene order, and the baseline in that order."""
+    for key in (keys.LABEL, keys.CORRECT, keys.TARGET):
+        if key not in attributions.obs:
+            msg = f"attributions: obs[{key!r}] is missing"
+            raise InputError(msg)
+    params = attributions.uns.get(keys.UNS, {}).get(keys.ATTRIBUTE, {})
+    if keys.BASELINE not in params:
+        msg = f"attributions: uns[{keys.UNS!r}][{keys.ATTRIBUTE!r}][{keys.BASELINE!r}] is missing"
+        raise InputError(msg)
+    baseline = np.asarray(params[keys.BASELINE], dtype=np.float32).ravel()
+    if baseline.shape != (attributions.n_vars,):
+        msg = (
+            f"attributions: the baseline has shape {baseline.shape}, "
+            f"expected ({attributions.n_vars},)"
+        )
+        raise InputError(msg)
+    att = io.align_genes(attributions, genes, where="attributions")
+    return att, baseline[attributions.var_names.get_indexer(genes)]
+
+
+def _inputs(prepared: ad.AnnData, att: ad.AnnData, genes: list[str]) -> np.ndarray:
+    """``x`` of the explained rows, ``(n_obs, n_genes)`` float32, by name."""
+    rows = prepared.obs_names.get_indexer(att.obs_names)
+    if (rows < 0).any():
+        name = att.obs_names[int(np.flatnonzero(rows < 0)[0])]
+        msg = (
+            f"input: {int((rows < 0).sum())} explained example(s) are not in the prepared file "
+            f"(e.g. {name!r}); expected the file the attributions were computed from"
+        )
+        raise InputError(msg)
+    prepared = io.align_genes(prepared[rows], genes, where="input")
+    return _dense(prepared.X)
+
+
+def _check_target_prob(
+    att: ad.AnnData, model: nn.Module, x: np.ndarray, target: np.ndarray
+) -> None:
+    """Refuse a model or input that is not the one the attributions explain."""
+    params = att.uns[keys.UNS][keys.ATTRIBUTE]
+    if keys.TARGET_PROB not in att.obs or params.get(keys.TARGET_KIND) == "logit":
+        return
+    with torch.no_grad():
+        probs = (
+            torch.cat(
+                [
+                    target_prob(
+                        model(torch.from_numpy(x[s : s + 1024])),
+                        torch.from_numpy(target[s : s + 1024]),
+                    )
+                    for s in range(0, len(x), 1024)
+                ]
+            )
+            .double()
+            .numpy()
+        )
+    worst = float(np.max(np.abs(probs - att.obs[keys.TARGET_PROB].to_numpy(np.float64))))
+    if worst > TARGET_PROB_TOLERANCE:
+        msg = (
+            f"attributions: obs[{keys.TARGET_PROB!r}] differs from the model's probability on "
+            f"--input by up to {worst:.3g} (tolerance {TARGET_PROB_TOLERANCE}); expected the "
+            "model and prepared file the attributions were computed with"
+        )
+        raise InputError(msg)
+
+
+def _subclass_names(informative: Any, prepared: ad.AnnData) -> list[str]:
+    """Names of the columns of ``varm["informative"]``, in order.
+
+    Explained examples carry only the subclasses they hold, so the names come
+    from the columns (or from the prepared file's categories).
+    """
+    if isinstance(informative, pd.DataFrame):
+        return [str(c) for c in informative.columns]
+    sub = prepared.obs.get(keys.SUBCLASS)
+    if sub is None or not isinstance(sub.dtype, pd.CategoricalDtype):
+        msg = (
+            f"attributions: varm[{keys.INFORMATIVE!r}] has no column names and --input has no "
+            f"categorical obs[{keys.SUBCLASS!r}]; expected one of them to name the subclasses"
+        )
+        raise InputError(msg)
+    return [str(c) for c in sub.cat.categories]
+
+
+def _codes(values: pd.Series, names: list[str], *, field: str) -> np.ndarray:
+    codes = pd.Index(names).get_indexer(values.astype(str))
+    if (codes < 0).any():
+        found = values.astype(str).to_numpy()[codes < 0][0]
+        msg = f"attributions: obs[{field!r}] has {found!r}, expected one of {names}"
+        raise InputError(msg)
+    return codes.astype(np.int64)
+
+
+def _align_graph(graph: tuple, genes: list[str]) -> scipy.sparse.csr_array:
+    adjacency, graph_genes = graph[0], pd.Index([str(g) for g in graph[1]])
+    index = graph_genes.get_indexer(genes)
+    if len(graph_genes) != len(genes) or (index < 0).any():
+        msg = (
+            f"graph: its {len(graph_genes)} genes do not match the model's {len(genes)} genes; "
+            "expected the graph of the same prepared data"
+        )
+        raise InputError(msg)
+    if adjacency.shape != (len(genes), len(genes)):
+        msg = f"graph: adjacency has shape {adjacency.shape}, expected ({len(genes)}, {len(genes)})"
+        raise InputError(msg)
+    adjacency = scipy.sparse.csr_array(adjacency)
+    return adjacency[index][:, index]
+
+
+def _top_genes(
+    means: np.ndarray,
+    present: np.ndarray,
+    genes: list[str],
+    classes: list[str],
+    *,
+    top_n: int,
+    informative: np.ndarray | None,
+) -> pd.DataFrame:
+    """Per class, the ``top_n`` genes by ``|m_c|`` (ties by gene index)."""
+    top_n = min(top_n, len(genes))
+    order = stable_order(np.abs(means[present]), descending=True)[:, :top_n]
+    columns = {
+        "class": np.repeat([classes[c] for c in present], top_n),
+        "rank": np.tile(np.arange(1, top_n + 1), len(present)),
+        "gene": np.asarray(genes)[order].ravel(),
+        "score": np.take_along_axis(means[present], order, axis=1).ravel(),
+    }
+    if informative is not None:
+        columns[keys.INFORMATIVE] = np.take_along_axis(informative[present], order, axis=1).ravel()
+    return pd.DataFrame(columns)

@@ -1,0 +1,49 @@
+"""Metrics of explanations: prediction gaps, agreement with the ground truth,
+accuracy curves and ranking stability (method.md §6–8).
+
+Every metric here is vectorised over genes and examples; each fast path has
+a plain reference implementation in the tests.
+"""
+
+from __future__ import annotations
+
+from ._common import FirstLayer, first_layer, normalize_rows, stable_order
+from .agreement import (
+    GroundTruth,
+    class_informative,
+    diffuse,
+    feature_agreement,
+    ground_truth,
+    top_k_hits,
+)
+from .curves import accuracy_curves, balanced_accuracy, gene_grid, kept_predictions
+from .openxai import example_noise, openxai_gaps, openxai_prediction_gaps
+from .prediction_gaps import VARIANTS, gap_curves, prediction_gaps
+from .stability import RunScores, pair_metrics, run_scores, stability
+
+__all__ = [
+    "VARIANTS",
+    "FirstLayer",
+    "GroundTruth",
+    "RunScores",
+    "accuracy_curves",
+    "balanced_accuracy",
+    "class_informative",
+    "diffuse",
+    "example_noise",
+    "feature_agreement",
+    "first_layer",
+    "gap_curves",
+    "gene_grid",
+    "ground_truth",
+    "kept_predictions",
+    "normalize_rows",
+    "openxai_gaps",
+    "openxai_prediction_gaps",
+    "pair_metrics",
+    "prediction_gaps",
+    "run_scores",
+    "stability",
+    "stable_order",
+    "top_k_hits",
+]

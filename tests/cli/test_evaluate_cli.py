@@ -1,0 +1,193 @@
+"""bin/evaluate.py: real checkpoint, graph and IG attributions in; three tables out; errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from genexai import io, keys
+from genexai.attribution import attribute
+from genexai.evaluate import evaluate
+from genexai.graph import graph_from_adata, load_graph, save_graph
+from genexai.models import build_model, load_model, save_checkpoint
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "evaluate.py"
+N_GENES, CLASSES = 30, ["C0", "C1", "C2"]
+FAST = [
+    "--gap",
+    "3",
+    "--n-random",
+    "2",
+    "--curve-random",
+    "2",
+    "--openxai-samples",
+    "2",
+    "--openxai-k",
+    "5",
+    "--top-n",
+    "4",
+    "--precision-k",
+    "5,10",
+]
+
+
+@pytest.fixture(scope="module")
+def main():
+    spec = importlib.util.spec_from_file_location("bin_evaluate", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """A simulated-like prepared file, its graph, an LR checkpoint and its IG attributions."""
+    folder = tmp_path_factory.mktemp("evaluate")
+    rng = np.random.default_rng(0)
+    genes = [f"G{g:03d}" for g in range(N_GENES)]
+    n = 36
+    label = np.arange(n) % 3
+    obs = pd.DataFrame(
+        {
+            keys.LABEL: pd.Categorical.from_codes(label, categories=CLASSES),
+            keys.SUBCLASS: pd.Categorical.from_codes(label, categories=["S0", "S1", "S2"]),
+            keys.SPLIT: pd.Categorical(np.where(np.arange(n) < 12, keys.TRAIN, keys.TEST)),
+        },
+        index=[f"sample{i:05d}" for i in range(n)],
+    )
+    informative = np.zeros((N_GENES, 3), dtype=bool)
+    for c in range(3):
+        informative[10 * c : 10 * c + 4, c] = True
+    x = rng.normal(size=(n, N_GENES)) + 2 * informative[:, label].T
+    prepared = ad.AnnData(X=x.astype(np.float32), obs=obs, var=pd.DataFrame(index=genes))
+    prepared.varm[keys.INFORMATIVE] = pd.DataFrame(
+        informative, index=genes, columns=["S0", "S1", "S2"]
+    )
+    paths = {name: folder / name for name in ("prepared.h5ad", "graph.npz", "model.pt", "a.h5ad")}
+    io.write_h5ad(prepared, paths["prepared.h5ad"])
+    graph = graph_from_adata(prepared, threshold=0.2, where="prepared")
+    save_graph(paths["graph.npz"], graph.adj, genes=graph.genes, threshold=graph.threshold)
+    model = build_model("LR", n_genes=N_GENES, n_classes=3, seed=0)
+    with torch.no_grad():  # weigh only the informative genes
+        model.linear.weight.copy_(0.5 * torch.from_numpy(informative.T.astype(np.float32)))
+    save_checkpoint(paths["model.pt"], model, meta={"genes": genes, "classes": CLASSES, "seed": 4})
+    test = prepared[prepared.obs[keys.SPLIT] == keys.TEST]
+    explained = attribute(load_model(paths["model.pt"]), test, n_steps=64, tolerance=None)
+    io.write_h5ad(explained, paths["a.h5ad"])
+    return paths
+
+
+def _args(files, out: Path, *extra):
+    return [
+        "--attributions",
+        str(files["a.h5ad"]),
+        "--model",
+        str(files["model.pt"]),
+        "--input",
+        str(files["prepared.h5ad"]),
+        "--dataset",
+        "toy",
+        "--output",
+        str(out / "m.tsv"),
+        "--curves",
+        str(out / "c.tsv"),
+        "--top-genes",
+        str(out / "t.tsv"),
+        *FAST,
+        *extra,
+    ]
+
+
+def test_writes_the_three_tables(main, files, tmp_path):
+    result = CliRunner().invoke(
+        main, _args(files, tmp_path, "--graph", str(files["graph.npz"]), "--seed", "3")
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.tsv", "m.tsv", "t.tsv"]
+    metrics = pd.read_csv(tmp_path / "m.tsv", sep="\t")
+    want = evaluate(
+        io.read_h5ad(files["a.h5ad"]),
+        load_model(files["model.pt"]),
+        io.read_h5ad(files["prepared.h5ad"]),
+        dataset="toy",
+        graph=load_graph(files["graph.npz"]),
+        gap=3,
+        n_random=2,
+        curve_random=2,
+        openxai_samples=2,
+        openxai_k=5,
+        top_n=4,
+        precision_k=(5, 10),
+        seed=3,
+    )
+    pd.testing.assert_frame_equal(metrics, want.metrics, check_exact=False, rtol=1e-9)
+    assert metrics[["model", "seed", "method"]].drop_duplicates().values.tolist() == [
+        ["LR", 4, "integrated_gradients"]
+    ]
+    assert "fa_diffused" not in set(metrics["metric"]) and "local_diffused" in set(
+        metrics["variant"]
+    )
+    curves = pd.read_csv(tmp_path / "c.tsv", sep="\t")
+    assert list(curves.columns) == list(keys.CURVE_COLUMNS)
+    top = pd.read_csv(tmp_path / "t.tsv", sep="\t")
+    assert list(top.columns) == [*keys.TOP_GENES_COLUMNS, keys.INFORMATIVE]
+    # The model weighs only the informative genes, so they lead every class's list.
+    assert top[keys.INFORMATIVE].all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(["--gap", "31"], "gap: expected at most", id="gap"),
+        pytest.param(["--input", "@a.h5ad"], r"obs\['target_prob'\] differs", id="input"),
+        pytest.param(
+            ["--attributions", "@prepared.h5ad"], "attributions: obs\\['correct'\\]", id="att"
+        ),
+        pytest.param(
+            ["--model", "@graph.npz"], "graph.npz: not a safe genexai checkpoint", id="model"
+        ),
+    ],
+)
+def test_bad_input(main, files, tmp_path, extra, message):
+    extra = [str(files[e[1:]]) if e.startswith("@") else e for e in extra]
+    result = CliRunner().invoke(main, _args(files, tmp_path, *extra))
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: evaluate: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_precision_k_is_a_usage_error(main, files, tmp_path):
+    result = CliRunner().invoke(main, _args(files, tmp_path, "--precision-k", "10,x"))
+    assert result.exit_code == 2 and "--precision-k" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_script_runs_as_a_process(files, tmp_path):
+    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
+    assert SCRIPT.stat().st_mode & stat.S_IXUSR
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    bad = [*_args(files, tmp_path), "--attributions", str(files["prepared.h5ad"])]
+    done = subprocess.run([str(SCRIPT), *bad], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith("Error: evaluate: attributions: obs['correct'] is missing")
+    assert list(tmp_path.iterdir()) == []
+    ok = subprocess.run(
+        [str(SCRIPT), *_args(files, tmp_path)], capture_output=True, text=True, env=env, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.tsv", "m.tsv", "t.tsv"]

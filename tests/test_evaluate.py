@@ -1,0 +1,321 @@
+"""genexai.evaluate: one attributions file → metrics, curves and top-gene tables."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+import torch
+from test_prediction_gaps import make_model
+
+from genexai import keys
+from genexai.errors import InputError
+from genexai.evaluate import evaluate, progress_total
+from genexai.metrics import feature_agreement, ground_truth, normalize_rows
+
+N_GENES = 40
+FAST = {
+    "gap": 4,
+    "n_random": 2,
+    "curve_random": 2,
+    "openxai_samples": 2,
+    "openxai_k": 5,
+    "top_n": 7,
+}
+
+
+def make_run(*, kind="linear", n_classes=3, n_sub=None, n_obs=45, seed=0):
+    """A prepared file, a model with metadata, and attributions of its test rows."""
+    n_sub = n_sub or n_classes
+    rng = np.random.default_rng(seed)
+    genes = [f"G{g:03d}" for g in range(N_GENES)]
+    classes = [f"C{c}" for c in range(n_classes)]
+    subclass = np.arange(n_obs) % n_sub
+    label = subclass if n_sub == n_classes else (subclass == n_sub - 1).astype(int)
+    prepared = ad.AnnData(
+        X=rng.standard_normal((n_obs, N_GENES)).astype(np.float32),
+        obs=pd.DataFrame(
+            {
+                keys.LABEL: pd.Categorical.from_codes(label, categories=classes),
+                keys.SUBCLASS: pd.Categorical.from_codes(
+                    subclass, categories=[f"S{j}" for j in range(n_sub)]
+                ),
+                keys.SPLIT: pd.Categorical(np.where(np.arange(n_obs) % 4, keys.TEST, keys.TRAIN)),
+            },
+            index=[f"sample{i:03d}" for i in range(n_obs)],
+        ),
+        var=pd.DataFrame(index=genes),
+    )
+    prepared.varm[keys.INFORMATIVE] = pd.DataFrame(
+        rng.random((N_GENES, n_sub)) < 0.3, index=genes, columns=[f"S{j}" for j in range(n_sub)]
+    )
+    model = make_model(kind, N_GENES, n_classes, seed=seed)
+    model.genexai = {"arch": kind.upper(), "seed": seed, "genes": genes, "classes": classes}
+    test = prepared[prepared.obs[keys.SPLIT] == keys.TEST]
+    baseline = (0.1 * rng.standard_normal(N_GENES)).astype(np.float32)
+    x = torch.from_numpy(test.X)
+    with torch.no_grad():
+        probs = torch.softmax(model(x), dim=-1).double().numpy()
+        base = torch.softmax(model(torch.from_numpy(baseline)[None]), dim=-1).double().numpy()[0]
+    codes = test.obs[keys.LABEL].cat.codes.to_numpy(np.int64)
+    pred = probs.argmax(axis=1)
+    # Attributions that favour the informative genes, plus noise.
+    informative = prepared.varm[keys.INFORMATIVE].to_numpy()
+    columns = subclass[test.obs_names.str[6:].astype(int)]
+    a = informative[:, columns].T + 0.5 * rng.standard_normal((len(codes), N_GENES))
+    obs = pd.DataFrame(
+        {
+            keys.LABEL: test.obs[keys.LABEL].array,
+            keys.PREDICTION: pd.Categorical.from_codes(pred, categories=classes),
+            keys.CORRECT: pred == codes,
+            keys.TARGET: codes,
+            keys.TARGET_PROB: probs[np.arange(len(codes)), codes],
+            keys.BASELINE_PROB: base[codes],
+            keys.SUBCLASS: test.obs[keys.SUBCLASS].to_numpy(),
+        },
+        index=test.obs_names.copy(),
+    )
+    obs.loc[obs.index[:n_classes], keys.CORRECT] = True  # every class has a correct example
+    attributions = ad.AnnData(X=a.astype(np.float32), obs=obs, var=pd.DataFrame(index=genes))
+    attributions.varm[keys.INFORMATIVE] = prepared.varm[keys.INFORMATIVE]
+    attributions.uns[keys.UNS] = {
+        keys.ATTRIBUTE: {
+            keys.METHOD: "integrated_gradients",
+            keys.BASELINE: baseline,
+            keys.TARGET_KIND: "true",
+            keys.ARCH: kind.upper(),
+            keys.SEED: seed,
+        }
+    }
+    return attributions, model, prepared
+
+
+def graph_of(genes, *, seed=0):
+    adjacency = scipy.sparse.random(len(genes), len(genes), density=0.1, random_state=seed)
+    return (adjacency + adjacency.T + scipy.sparse.eye(len(genes))).tocsr(), list(genes)
+
+
+@pytest.fixture(scope="module")
+def run3():
+    return make_run()
+
+
+@pytest.fixture(scope="module")
+def result3(run3):
+    attributions, model, prepared = run3
+    return evaluate(
+        attributions,
+        model,
+        prepared,
+        dataset="toy",
+        graph=graph_of(prepared.var_names),
+        seed=1,
+        **FAST,
+    )
+
+
+def test_tables_hold_every_metric(result3):
+    metrics = result3.metrics
+    assert list(metrics.columns) == list(keys.METRIC_COLUMNS)
+    assert metrics[["dataset", "model", "seed", "method"]].drop_duplicates().values.tolist() == [
+        ["toy", "LINEAR", 0, "integrated_gradients"]
+    ]
+    aggregate = metrics[~metrics["variant"].str.contains(":")]
+    got = set(zip(aggregate["metric"], aggregate["variant"], strict=True))
+    for metric in ("pgi", "pgu", "pgu_adjusted"):
+        assert {(metric, v) for v in ("local", "global_pooled", "global_per_class")} <= got
+    assert {("pgr", "random"), ("openxai_pgi", "local"), ("openxai_pgu", "local")} <= got
+    for suffix in ("", "_diffused"):
+        for variant in ("local", "global_mean_score", "global_intersect"):
+            assert ("fa", variant + suffix) in got
+        for metric in ("fa_precision@10", "fa_precision@40", "fa_auroc"):
+            assert (metric, "global_mean_score" + suffix) in got
+    assert metrics["value"].notna().all()
+    percent = metrics[metrics["metric"] != "fa_auroc"]["value"]
+    assert ((percent >= 0) & (percent <= 100 + 1e-9)).all()
+    per_class = metrics[metrics["variant"].str.startswith("local:")]
+    assert set(per_class["variant"]) == {"local:C0", "local:C1", "local:C2"}
+
+
+def test_curves_and_top_genes(result3, run3):
+    curves, top = result3.curves, result3.top_genes
+    assert list(curves.columns) == list(keys.CURVE_COLUMNS)
+    assert {
+        "keep_best",
+        "remove_best",
+        "random_kept",
+        "pgi_local",
+        "pgu_global_per_class",
+        "pgr",
+    } <= set(curves["curve"])
+    assert curves["n_genes"].dtype == np.int64
+    assert list(top.columns) == [*keys.TOP_GENES_COLUMNS, keys.INFORMATIVE]
+    assert top.groupby("class")["rank"].apply(list).tolist() == [list(range(1, 8))] * 3
+    attributions = run3[0]
+    correct = attributions.obs[keys.CORRECT].to_numpy()
+    rows = correct & (attributions.obs[keys.LABEL] == "C1").to_numpy()
+    mean = normalize_rows(attributions.X[rows]).mean(axis=0)
+    c1 = top[top["class"] == "C1"]
+    want = np.argsort(-np.abs(mean), kind="stable")[:7]
+    assert list(c1["gene"]) == list(attributions.var_names[want])
+    np.testing.assert_allclose(c1["score"], mean[want], rtol=1e-5)
+    informative = attributions.varm[keys.INFORMATIVE]["S1"].to_numpy()
+    assert list(c1[keys.INFORMATIVE]) == list(informative[want])
+
+
+def test_fa_rows_are_feature_agreement_of_the_correct_rows(result3, run3):
+    attributions, _, _ = run3
+    correct = attributions.obs[keys.CORRECT].to_numpy()
+    labels = attributions.obs[keys.LABEL].cat.codes.to_numpy(np.int64)[correct]
+    truth = ground_truth(
+        attributions.varm[keys.INFORMATIVE].to_numpy(),
+        labels,
+        n_classes=3,
+        subclasses=labels,
+        subclass_names=["S0", "S1", "S2"],
+        class_names=["C0", "C1", "C2"],
+    )
+    want = feature_agreement(normalize_rows(attributions.X[correct]), truth, precision_k=(10, 100))
+    got = result3.metrics
+    got = got[got["metric"].str.startswith("fa") & ~got["variant"].str.contains("_diffused")]
+    pd.testing.assert_frame_equal(got[["metric", "variant", "value"]].reset_index(drop=True), want)
+
+
+def test_same_seed_same_tables_and_progress(run3, result3):
+    attributions, model, prepared = run3
+    calls = []
+    again = evaluate(
+        attributions,
+        model,
+        prepared,
+        dataset="toy",
+        graph=graph_of(prepared.var_names),
+        seed=1,
+        progress=calls.append,
+        **FAST,
+    )
+    assert sum(calls) == progress_total(
+        n_random=FAST["n_random"], curve_random=FAST["curve_random"]
+    )
+    pd.testing.assert_frame_equal(again.metrics, result3.metrics)
+    pd.testing.assert_frame_equal(again.curves, result3.curves)
+    other = evaluate(attributions, model, prepared, dataset="toy", seed=2, **FAST)
+    pgr = other.metrics.set_index(["metric", "variant"])["value"]["pgr", "random"]
+    assert pgr != result3.metrics.set_index(["metric", "variant"])["value"]["pgr", "random"]
+
+
+def test_genes_and_rows_are_matched_by_name(run3, result3):
+    attributions, model, prepared = run3
+    rng = np.random.default_rng(0)
+    shuffled = attributions[:, rng.permutation(N_GENES)].copy()
+    baseline = attributions.uns[keys.UNS][keys.ATTRIBUTE][keys.BASELINE]
+    shuffled.uns[keys.UNS][keys.ATTRIBUTE][keys.BASELINE] = pd.Series(
+        baseline, index=attributions.var_names
+    )[shuffled.var_names].to_numpy()
+    other = prepared[rng.permutation(prepared.n_obs)][:, rng.permutation(N_GENES)].copy()
+    genes = list(prepared.var_names)
+    adjacency, _ = graph_of(genes)
+    order = rng.permutation(N_GENES)
+    graph = (adjacency[order][:, order], [genes[g] for g in order])
+    got = evaluate(shuffled, model, other, dataset="toy", graph=graph, seed=1, **FAST)
+    pd.testing.assert_frame_equal(got.metrics, result3.metrics, atol=1e-4)
+    pd.testing.assert_frame_equal(got.top_genes, result3.top_genes, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "plain"])
+def test_other_models_run(kind):
+    attributions, model, prepared = make_run(kind=kind, seed=3)
+    result = evaluate(attributions, model, prepared, dataset="toy", **FAST)
+    assert result.metrics["value"].notna().all()
+    assert result.metrics["model"].iloc[0] == kind.upper()
+
+
+def test_subclass_case_relabels_fa_by_subclass():
+    attributions, model, prepared = make_run(n_classes=2, n_sub=4, seed=5)
+    result = evaluate(attributions, model, prepared, dataset="toy", **FAST)
+    fa = result.metrics[result.metrics["metric"] == "fa"]
+    assert set(fa["variant"].str.split(":").str[1].dropna()) <= {"S0", "S1", "S2"}
+    pg = result.metrics[result.metrics["metric"] == "pgi"]
+    assert set(pg["variant"].str.split(":").str[1].dropna()) <= {"C0", "C1"}
+    # Both merged classes count every informative gene (the 2-class rule).
+    anywhere = attributions.varm[keys.INFORMATIVE].any(axis=1)
+    top = result.top_genes
+    assert list(top[keys.INFORMATIVE]) == list(anywhere[top["gene"]])
+
+
+def test_without_ground_truth_there_is_no_fa():
+    attributions, model, prepared = make_run(seed=6)
+    del attributions.varm[keys.INFORMATIVE]
+    result = evaluate(attributions, model, prepared, dataset="toy", **FAST)
+    assert not result.metrics["metric"].str.startswith("fa").any()
+    assert list(result.top_genes.columns) == list(keys.TOP_GENES_COLUMNS)
+
+
+def _drop_rows(run):
+    attributions, model, prepared = run
+    return attributions, model, prepared[prepared.obs_names != attributions.obs_names[2]]
+
+
+def _other_model(run):
+    attributions, model, prepared = run
+    other = make_model("linear", N_GENES, 3, seed=99)
+    other.genexai = model.genexai
+    return attributions, other, prepared
+
+
+def _no_baseline(run):
+    attributions, model, prepared = run
+    attributions = attributions.copy()
+    del attributions.uns[keys.UNS][keys.ATTRIBUTE][keys.BASELINE]
+    return attributions, model, prepared
+
+
+def _training_mode(run):
+    attributions, model, prepared = run
+    other = make_model("mlp", N_GENES, 3).train()
+    other.genexai = model.genexai
+    return attributions, other, prepared
+
+
+def _gene_mismatch(run):
+    attributions, model, prepared = run
+    return attributions, model, prepared[:, 1:]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(_drop_rows, "input: 1 explained example", id="rows"),
+        pytest.param(_other_model, "target_prob'\\] differs", id="model"),
+        pytest.param(_no_baseline, "'baseline'\\] is missing", id="baseline"),
+        pytest.param(_gene_mismatch, "input: genes do not match", id="genes"),
+        pytest.param(_training_mode, "model: expected an eval-mode model", id="train-mode"),
+    ],
+)
+def test_mismatched_inputs_are_errors(run3, change, message):
+    attributions, model, prepared = change(run3)
+    with pytest.raises(InputError, match=message):
+        evaluate(attributions, model, prepared, dataset="toy", **FAST)
+
+
+def test_graph_of_other_genes_is_an_error(run3):
+    attributions, model, prepared = run3
+    with pytest.raises(InputError, match="graph: its 39 genes"):
+        evaluate(
+            attributions,
+            model,
+            prepared,
+            dataset="toy",
+            graph=graph_of(prepared.var_names[1:]),
+            **FAST,
+        )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("gap", 0), ("gap", 41), ("n_random", -1), ("top_n", 0)]
+)
+def test_bad_options(run3, option, value):
+    with pytest.raises(InputError, match=f"^{option}: expected"):
+        evaluate(*run3, dataset="toy", **{**FAST, option: value})
