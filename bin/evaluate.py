@@ -16,17 +16,6 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
 
 
-def _ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
-    try:
-        ks = tuple(int(v) for v in value.split(","))
-    except ValueError:
-        ks = ()
-    if not ks or min(ks) < 1:
-        msg = f"expected positive integers separated by commas, found {value!r}"
-        raise click.BadParameter(msg)
-    return ks
-
-
 @click.command(context_settings=_cli.CONTEXT)
 @click.option(
     "--attributions",
@@ -52,7 +41,10 @@ def _ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
     help="Random orders of the random_kept curve.",
 )
 @click.option(
-    "--precision-k", default="10,100", callback=_ints, help="k of fa_precision@k, comma-separated."
+    "--precision-k",
+    default="10,100",
+    callback=_cli.positive_ints,
+    help="k of fa_precision@k, comma-separated.",
 )
 @click.option(
     "--top-n", type=click.IntRange(min=1), default=100, help="Genes per class in --top-genes."

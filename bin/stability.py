@@ -11,17 +11,6 @@ from genexai import _cli, io
 from genexai.metrics.stability import run_scores, stability
 
 
-def _ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
-    try:
-        ks = tuple(int(v) for v in value.split(","))
-    except ValueError:
-        ks = ()
-    if not ks or min(ks) < 1:
-        msg = f"expected positive integers separated by commas, found {value!r}"
-        raise click.BadParameter(msg)
-    return ks
-
-
 @click.command(context_settings=_cli.CONTEXT)
 @click.option(
     "--input",
@@ -33,7 +22,10 @@ def _ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, 
 )
 @click.option("--dataset", required=True, help="Dataset name for the 'dataset' column.")
 @click.option(
-    "--top-k", default="10,100", callback=_ints, help="Top-set sizes of jaccard@k, comma-separated."
+    "--top-k",
+    default="10,100",
+    callback=_cli.positive_ints,
+    help="Top-set sizes of jaccard@k, comma-separated.",
 )
 @_cli.output_option(help="Output pairwise .tsv (tidy), written atomically.")
 @click.option(

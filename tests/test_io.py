@@ -41,8 +41,11 @@ def test_round_trip(tmp_path: Path) -> None:
     [
         pytest.param(lambda p: None, "no such file", id="missing"),
         pytest.param(lambda p: p.write_text("not hdf5"), "not a readable HDF5", id="text"),
-        pytest.param(lambda p: p.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20), "not a readable HDF5",
-                     id="truncated"),
+        pytest.param(
+            lambda p: p.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20),
+            "not a readable HDF5",
+            id="truncated",
+        ),
         pytest.param(lambda p: h5py.File(p, "w").close(), "no 'X'", id="no-X"),
     ],
 )
@@ -166,9 +169,19 @@ def test_cli_memory_limit_refuses_before_loading(tmp_path: Path) -> None:
     io.write_h5ad(_adata(100, 100), path)
     script = Path(__file__).resolve().parents[1] / "bin" / "prepare.py"
     proc = subprocess.run(
-        [sys.executable, str(script), "--input", str(path), "--output", str(tmp_path / "o.h5ad"),
-         "--max-memory-gb", "0.00001"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(script),
+            "--input",
+            str(path),
+            "--output",
+            str(tmp_path / "o.h5ad"),
+            "--max-memory-gb",
+            "0.00001",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert "above the limit of 0.01 MiB (raise it with --max-memory-gb)" in proc.stderr

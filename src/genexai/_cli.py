@@ -35,7 +35,8 @@ def errors(step: str) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        raise StepError(f"{step}: {exc}") from None
+        msg = f"{step}: {exc}"
+        raise StepError(msg) from None
 
 
 def setup_logging(*, verbose: bool) -> None:
@@ -117,6 +118,18 @@ def common_options(func: Callable) -> Callable:
         help="CPU threads.",
     )(func)
     return click.option("--verbose", is_flag=True, help="Log progress details.")(func)
+
+
+def positive_ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """Click callback: ``"10,100"`` -> ``(10, 100)``; anything else is a BadParameter."""
+    try:
+        ints = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        ints = ()
+    if not ints or min(ints) < 1:
+        msg = f"expected positive integers separated by commas, found {value!r}"
+        raise click.BadParameter(msg)
+    return ints
 
 
 def seed_option(default: int = 0) -> Callable:

@@ -19,11 +19,19 @@ pytestmark = pytest.mark.pipeline
         pytest.param(["--epochs", "many"], "--epochs: expected integer", id="wrong-type"),
         pytest.param(["--transform", "sqrt"], "--transform: 'sqrt' is not one of", id="enum"),
         pytest.param(["--test_size", "1.5"], "--test_size: 1.5 must be below 1", id="range"),
-        pytest.param(["--input", "/no/such/file.h5ad"], "--input: '/no/such/file.h5ad' does not exist",
-                     id="missing-input"),
-        pytest.param(["--baseline", "class_mean"], "--baseline class_mean needs --baseline_class",
-                     id="contradiction"),
-        pytest.param(["--simulate", "SIMU9"], "--simulate: 'SIMU9' does not match", id="bad-config"),
+        pytest.param(
+            ["--input", "/no/such/file.h5ad"],
+            "--input: '/no/such/file.h5ad' does not exist",
+            id="missing-input",
+        ),
+        pytest.param(
+            ["--baseline", "class_mean"],
+            "--baseline class_mean needs --baseline_class",
+            id="contradiction",
+        ),
+        pytest.param(
+            ["--simulate", "SIMU9"], "--simulate: 'SIMU9' does not match", id="bad-config"
+        ),
     ],
 )
 def test_bad_parameters_are_rejected(tmp_path: Path, nextflow_available, args, message) -> None:

@@ -37,7 +37,9 @@ def test_metrics_are_sane(test_run: Run) -> None:
     acc = table[(table.metric == "balanced_accuracy") & (table.model == "LR")]
     assert len(acc) == 2
     assert (acc["value"] > 70).all(), acc
-    percent = table[table.metric.str.fullmatch(r"pg[iur]|fa|fa_precision@\d+|(balanced|train)_accuracy")]
+    percent = table[
+        table.metric.str.fullmatch(r"pg[iur]|fa|fa_precision@\d+|(balanced|train)_accuracy")
+    ]
     assert len(percent) > 0
     assert percent["value"].between(0, 100).all(), percent[~percent["value"].between(0, 100)]
     # Every model and seed was evaluated.
@@ -57,15 +59,30 @@ def test_stub_run(tmp_path: Path, nextflow_available) -> None:
     assert run.returncode == 0, run.output[-5000:]
     processes = {row["process"].split(":")[-1] for row in run.trace()}
     assert processes == {
-        "SIMULATE", "PREPARE", "GRAPH", "TRAIN", "ATTRIBUTE",
-        "EVALUATE", "STABILITY", "REPORT",
+        "SIMULATE",
+        "PREPARE",
+        "GRAPH",
+        "TRAIN",
+        "ATTRIBUTE",
+        "EVALUATE",
+        "STABILITY",
+        "REPORT",
     }
 
 
 def _copy_project(dest: Path) -> Path:
     """A copy of the pipeline sharing this checkout's .venv and .nf engine."""
-    ignore = shutil.ignore_patterns(".venv", ".nf", "work", "results", ".nextflow*", ".git",
-                                    "__pycache__", "*.egg-info", ".pytest_cache")
+    ignore = shutil.ignore_patterns(
+        ".venv",
+        ".nf",
+        "work",
+        "results",
+        ".nextflow*",
+        ".git",
+        "__pycache__",
+        "*.egg-info",
+        ".pytest_cache",
+    )
     shutil.copytree(REPO, dest, ignore=ignore)
     (dest / ".venv").symlink_to(REPO / ".venv")
     (dest / ".nf").symlink_to(REPO / ".nf")

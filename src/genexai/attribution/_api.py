@@ -17,6 +17,7 @@ from torch import nn
 
 from .. import __version__, io, keys
 from ..errors import InputError
+from ..models import resolve_device
 from ._base import Attribution
 from .comparison import DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
@@ -157,7 +158,7 @@ def attribute(
         raise InputError(msg)
     base, kind = _baseline(baseline, baseline_class, reference, genes, model_classes)
 
-    device = _device(device)
+    device = resolve_device(device)
     model.to(device)
     dtype = next(model.parameters(), torch.empty(0)).dtype
     explainer = METHODS[method](
@@ -385,16 +386,3 @@ def _dense(x: Any, rows: np.ndarray) -> np.ndarray:
     """Rows of a dense or sparse matrix as a dense array."""
     block = x[rows]
     return block.toarray() if scipy.sparse.issparse(block) else np.asarray(block)
-
-
-def _device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        msg = f"device: {device!r} requested but no CUDA GPU is available"
-        raise InputError(msg)
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        msg = f"device: expected 'auto', 'cpu' or 'cuda', found {device!r}"
-        raise InputError(msg) from None
