@@ -632,3 +632,23 @@ def test_write_report_writes_every_file(results, tmp_path):
     )
     assert list(metrics.columns) == list(keys.METRIC_COLUMNS)
     assert len(metrics) == len(results.metrics)
+
+
+def test_per_class_rows_stay_out_of_paper_tables(tmp_path):
+    """Rows with variant '<variant>:<class>' are in metrics.tsv, not in the paper tables."""
+    from genexai.report import _tables
+
+    rows = pd.DataFrame(
+        [
+            ("d", "LR", 1, "ig", "pgi", "local", 50.0),
+            ("d", "LR", 1, "ig", "pgi", "local:C0", 40.0),
+            ("d", "LR", 2, "ig", "pgi", "local", 60.0),
+            ("d", "LR", 2, "ig", "pgi", "local:C0", 45.0),
+        ],
+        columns=list(keys.METRIC_COLUMNS),
+    )
+    aggregate = _tables.family_rows(rows, "prediction_gaps")
+    assert list(aggregate["variant"].unique()) == ["local"]
+    table = _tables.paper_table(aggregate)
+    assert list(table["pgi local"]) == ["55.00 ± 5.00"]
+    assert not any(":" in c for c in table.columns)

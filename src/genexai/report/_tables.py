@@ -87,8 +87,13 @@ def natural_key(names: pd.Series) -> pd.Series:
 
 
 def family_rows(metrics: pd.DataFrame, family: Family) -> pd.DataFrame:
-    """The tidy rows whose metric belongs to ``family`` (:data:`FAMILIES`)."""
-    return metrics[metrics["metric"].str.contains(FAMILIES[family])]
+    """The aggregate tidy rows whose metric belongs to ``family`` (:data:`FAMILIES`).
+
+    Per-class rows (variant ``<variant>:<class>``) stay in ``metrics.tsv`` only:
+    with 33 classes they would add hundreds of columns to the paper tables.
+    """
+    per_class = metrics["variant"].fillna("").astype(str).str.contains(":", regex=False)
+    return metrics[metrics["metric"].str.contains(FAMILIES[family]) & ~per_class]
 
 
 #: Column order of the paper tables: metric names (by prefix, case-insensitive),
@@ -143,10 +148,7 @@ def paper_table(metrics: pd.DataFrame) -> pd.DataFrame:
     -------
     dataset, model, method, n_seeds, then for each label of
     :func:`metric_labels` ``<label>`` (text), ``<label> mean``, ``<label> std``.
-    Per-class rows (variant ``<variant>:<class>``) stay in ``metrics.tsv`` only:
-    with 33 classes they would add hundreds of columns.
     """
-    metrics = metrics[~metrics["variant"].fillna("").astype(str).str.contains(":", regex=False)]
     if metrics.empty:
         return pd.DataFrame(columns=[*ROW_KEYS, "n_seeds"])
     labels = metric_labels(metrics)
