@@ -93,7 +93,10 @@ workflow GENEXAI {
     )
     ch_versions = ch_versions.mix(STABILITY.out.versions.first())
 
+    // Sorted as text: the same versions give the same file, so -resume keeps REPORT.
     ch_versions_file = ch_versions
+        .map { f -> f.text }
+        .unique()
         .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: true, newLine: false)
 
     ch_results = Channel.empty()

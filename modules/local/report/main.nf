@@ -2,6 +2,9 @@ process REPORT {
     tag "report"
     label 'process_single'
     container 'genexai/cpu:0.1.0'
+    // The params and versions files are written anew by every run (new mtime):
+    // hash inputs by content so that -resume reuses the report.
+    cache 'deep'
 
     input:
     path(results, stageAs: 'collected/*')   // every metrics/curves/top-genes/stability/train/attribution/prepared file
