@@ -45,5 +45,5 @@ def test_help_lists_parameters_with_defaults(tmp_path: Path, nextflow_available)
     run = run_nextflow(tmp_path, "--help")
     assert run.returncode == 0, run.output[-2000:]
     assert "--models" in run.output
-    assert "[default: LR]" in run.output
+    assert "[default: LR,MLP]" in run.output
     assert "--n_steps" in run.output
