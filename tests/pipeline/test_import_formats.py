@@ -28,7 +28,7 @@ CASES = {
         "--input_format",
         "table",
         "--label_key",
-        "label",
+        "condition",
     ],
     "pancan_gdc": [
         "--input",
@@ -98,6 +98,9 @@ def test_format_end_to_end(tmp_path: Path, nextflow_available, fmt: str) -> None
         "1",
         "--n_steps",
         "50",
+        # the fixtures have fewer than 10 genes: replace one gene per step
+        "--gap",
+        "1",
         *args,
     )
     assert run.returncode == 0, run.output[-5000:]
