@@ -295,17 +295,22 @@ def _read_completeness(path: Path) -> pd.DataFrame:
     if len(parts) < 3 or not parts[2].lstrip("-").isdigit():
         msg = f"{path}: expected a name <dataset>.<model>.<seed>[.<method>]{ATTRIBUTIONS_SUFFIX}"
         raise InputError(msg)
-    obs = _read_h5_elements(path, ("obs",)).get("obs")
+    elements = _read_h5_elements(path, ("obs", "uns"))
+    obs = elements.get("obs")
     if not isinstance(obs, pd.DataFrame) or keys.DELTA not in obs:
         msg = f"{path}: obs[{keys.DELTA!r}] is missing"
         raise InputError(msg)
     n_steps = obs[keys.N_STEPS] if keys.N_STEPS in obs else np.nan
+    # The method ATTRIBUTE recorded, else the optional fourth part of the name.
+    uns = elements.get("uns")
+    recorded = uns.get(keys.UNS, {}).get(keys.ATTRIBUTE, {}) if isinstance(uns, dict) else {}
+    method = str(recorded.get(keys.METHOD, ".".join(parts[3:])))
     return pd.DataFrame(
         {
             "dataset": parts[0],
             "model": parts[1],
             "seed": int(parts[2]),
-            "method": ".".join(parts[3:]),
+            "method": method,
             "delta": obs[keys.DELTA].to_numpy(np.float64),
             "n_steps": np.asarray(n_steps, dtype=np.float64),
         }
