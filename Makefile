@@ -8,12 +8,13 @@ PROFILE ?= local
 OUTDIR ?= results
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast bench lint clean help
+.PHONY: setup run paper test test-fast bench lint clean help
 
 help:
 	@echo "make setup   create .venv (pinned) and the Nextflow engine (.nf/)"
 	@echo "make run     setup, then run the pipeline on a small simulation into $(OUTDIR)/"
 	@echo "make test    setup, then the whole test suite (incl. real Nextflow runs)"
+	@echo "make paper   setup, then the paper's simulated study (-profile paper, ~1 h) into results-paper/"
 	@echo "make bench   setup, then the benchmarks in bench/ (minutes)"
 
 setup: $(VENV)/.installed .nf/engine
@@ -31,6 +32,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: setup
 	$(NEXTFLOW) run . -profile $(PROFILE) --outdir $(OUTDIR)
 
+# The paper's simulated study (issue 11; docs/results.md): 200 model runs.
+paper: setup
+	$(NEXTFLOW) run . -profile paper,$(PROFILE) --outdir results-paper
+
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -44,4 +49,4 @@ lint: setup
 	$(PY) -m ruff check src bin tests bench
 
 clean:
-	rm -rf work .nextflow .nextflow.log* $(OUTDIR)
+	rm -rf work .nextflow .nextflow.log* $(OUTDIR) results-paper

@@ -132,7 +132,7 @@ def main(
             progress=_cli.progress(n, "attribute"),
             **options,
         )
-        io.write_h5ad(result, output_path)
+        io.write_h5ad(result, output_path, compress=False)  # attributions do not compress
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def main(
             min_samples_per_class=min_samples_per_class,
             where=str(input_path),
         )
-        io.write_h5ad(prepared, output_path)
+        io.write_h5ad(prepared, output_path, compress=False)  # z-scores do not compress
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 /*
  * The genexai DAG:
- *   SIMULATE | IMPORT -> PREPARE -> GRAPH -> TRAIN (model x seed) -> ATTRIBUTE
+ *   SIMULATE | IMPORT -> PREPARE -> GRAPH -> TRAIN (model x seeds) -> ATTRIBUTE
  *     -> EVALUATE -> STABILITY (per dataset) -> REPORT
+ * TRAIN, ATTRIBUTE and EVALUATE run one task per dataset x model x group of
+ * --seeds_per_task seeds.
  */
 
 include { SIMULATE  } from '../modules/local/simulate'
@@ -40,13 +42,17 @@ workflow GENEXAI {
     GRAPH(PREPARE.out.h5ad.filter { meta, h5ad -> needs_graph.call(meta) }, src_digest)
     ch_versions = ch_versions.mix(GRAPH.out.versions.first())
 
-    // One run per dataset x model x seed; keyed by dataset id to attach the graph.
+    // One task per dataset x model x group of --seeds_per_task seeds (a
+    // "batch"; meta.seeds), keyed by dataset id to attach the graph.
+    def seed_groups = seeds.collate(params.seeds_per_task as int).collect { [seeds: it] }
     ch_runs = PREPARE.out.h5ad
         .combine(models)
-        .combine(seeds)
-        .map { meta, h5ad, model, seed ->
-            def run = meta + [id: "${meta.id}.${model}.${seed}", dataset: meta.id, model: model, seed: seed]
-            [meta.id, run, h5ad]
+        .combine(Channel.fromList(seed_groups))
+        .map { meta, h5ad, model, group ->
+            def batch = meta + [
+                id: "${meta.id}.${model}.${group.seeds.join(',')}", dataset: meta.id, model: model, seeds: group.seeds,
+            ]
+            [meta.id, batch, h5ad]
         }
     ch_graph = GRAPH.out.graph.map { meta, graph -> [meta.id, graph] }
     ch_runs_split = ch_runs.branch { id, run, h5ad ->
@@ -58,26 +64,35 @@ workflow GENEXAI {
         .map { id, run, h5ad, graph -> [run, h5ad, graph] }
         .mix(ch_runs_split.none.map { id, run, h5ad -> [run, h5ad, []] })
 
+    // A task's output files in the order of its seeds (globs come sorted by name).
+    def bySeed = { batch, files, suffix ->
+        def all = [files].flatten()
+        batch.seeds.collect { seed -> all.find { it.name.endsWith(".${seed}${suffix}") } }
+    }
+
     TRAIN(
         ch_runs_all.map { run, h5ad, graph -> [run, h5ad, diffused.call(run.model) ? graph : []] },
         src_digest
     )
     ch_versions = ch_versions.mix(TRAIN.out.versions.first())
+    ch_models = TRAIN.out.model.map { batch, files -> [batch.id, bySeed(batch, files, '.pt')] }
 
     ch_prepared = ch_runs_all.map { run, h5ad, graph -> [run.id, run, h5ad] }
     ATTRIBUTE(
-        ch_prepared.join(TRAIN.out.model.map { meta, f -> [meta.id, f] }).map { id, run, h5ad, model -> [run, h5ad, model] },
+        ch_prepared.join(ch_models).map { id, run, h5ad, checkpoints -> [run, h5ad, checkpoints] },
         src_digest
     )
     ch_versions = ch_versions.mix(ATTRIBUTE.out.versions.first())
+    ch_attributions = ATTRIBUTE.out.attributions
+        .map { batch, files -> [batch.id, bySeed(batch, files, '.attributions.h5ad')] }
 
     ch_graph_by_run = ch_runs_all.map { run, h5ad, graph -> [run.id, graph] }
     EVALUATE(
         ch_prepared
-            .join(TRAIN.out.model.map { meta, f -> [meta.id, f] })
-            .join(ATTRIBUTE.out.attributions.map { meta, f -> [meta.id, f] })
+            .join(ch_models)
+            .join(ch_attributions)
             .join(ch_graph_by_run)
-            .map { id, run, h5ad, model, attributions, graph -> [run, h5ad, model, attributions, graph] },
+            .map { id, run, h5ad, checkpoints, attributions, graph -> [run, h5ad, checkpoints, attributions, graph] },
         src_digest
     )
     ch_versions = ch_versions.mix(EVALUATE.out.versions.first())
@@ -85,8 +100,9 @@ workflow GENEXAI {
     // Stability needs at least two rankings of the same dataset.
     STABILITY(
         ATTRIBUTE.out.attributions
-            .map { run, f -> [run.dataset, f] }
+            .map { batch, files -> [batch.dataset, files] }
             .groupTuple()
+            .map { dataset, files -> [dataset, files.flatten()] }
             .filter { dataset, files -> files.size() >= 2 }
             .map { dataset, files -> [[id: dataset], files.sort { it.name }] },
         src_digest
@@ -105,7 +121,7 @@ workflow GENEXAI {
             TRAIN.out.metrics, ATTRIBUTE.out.attributions, STABILITY.out.stability,
             PREPARE.out.h5ad,
         )
-        .map { meta, f -> f }
+        .flatMap { meta, files -> [files].flatten() }
         .collect(sort: { a, b -> a.name <=> b.name })
     ch_params = Channel.of(groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(params)))
         .collectFile(name: 'params.json')

@@ -4,37 +4,39 @@ process ATTRIBUTE {
     container "${ task.ext.use_gpu ? 'genexai/cuda:0.1.0' : 'genexai/cpu:0.1.0' }"
 
     input:
-    tuple val(meta), path(prepared), path(model)
+    tuple val(meta), path(prepared), path(models)   // one checkpoint per seed, in the order of meta.seeds
     val(src_digest)
 
     output:
-    tuple val(meta), path("${prefix}.attributions.h5ad"), emit: attributions
-    path "versions.yml"                                  , emit: versions
+    tuple val(meta), path("${prefix}.*.attributions.h5ad"), emit: attributions
+    path "versions.yml"                                    , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
     def device = task.ext.use_gpu ? 'cuda' : 'cpu'
+    // One line per seed, run in one Python process (see genexai.batch).
+    def model_files = [models].flatten()   // in the order of meta.seeds
+    def runs = meta.seeds.withIndex().collect { seed, i ->
+        "--input '${prepared}' --model '${model_files[i].name}' --seed ${seed} " +
+        "--device ${device} --threads ${task.cpus} --output '${prefix}.${seed}.attributions.h5ad' ${args}"
+    }.join('\n    ')  // the script's indentation, which Nextflow strips
     """
-    attribute.py \\
-        --input '${prepared}' \\
-        --model '${model}' \\
-        --seed ${meta.seed} \\
-        --device ${device} \\
-        --threads ${task.cpus} \\
-        --output '${prefix}.attributions.h5ad' \\
-        ${args}
+    python3 -m genexai.batch attribute.py <<'RUNS'
+    ${runs}
+    RUNS
 
     python3 -m genexai.versions "${task.process}" torch captum anndata > versions.yml
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
+    def files = meta.seeds.collect { seed -> "'${prefix}.${seed}.attributions.h5ad'" }.join(' ')
     """
-    touch '${prefix}.attributions.h5ad'
+    touch ${files}
     python3 -m genexai.versions "${task.process}" torch captum anndata > versions.yml
     """
 }

@@ -4,43 +4,46 @@ process EVALUATE {
     container 'genexai/cpu:0.1.0'
 
     input:
-    tuple val(meta), path(prepared), path(model), path(attributions), path(graph)   // graph: [] without diffusion
+    tuple val(meta), path(prepared), path(models), path(attributions), path(graph)   // one checkpoint and attributions file per seed, in the order of meta.seeds; graph: [] without diffusion
     val(src_digest)
 
     output:
-    tuple val(meta), path("${prefix}.metrics.tsv")  , emit: metrics
-    tuple val(meta), path("${prefix}.curves.tsv")   , emit: curves
-    tuple val(meta), path("${prefix}.top_genes.tsv"), emit: top_genes
-    path "versions.yml"                             , emit: versions
+    tuple val(meta), path("${prefix}.*.metrics.tsv")  , emit: metrics
+    tuple val(meta), path("${prefix}.*.curves.tsv")   , emit: curves
+    tuple val(meta), path("${prefix}.*.top_genes.tsv"), emit: top_genes
+    path "versions.yml"                               , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
     def graph_arg = graph ? "--graph '${graph}'" : ''
+    // One line per seed, run in one Python process (see genexai.batch).
+    def model_files = [models].flatten()               // both in the order of meta.seeds
+    def attribution_files = [attributions].flatten()
+    def runs = meta.seeds.withIndex().collect { seed, i ->
+        "--attributions '${attribution_files[i].name}' --model '${model_files[i].name}' --input '${prepared}' " +
+        "${graph_arg} --dataset '${meta.dataset}' --seed ${seed} --threads ${task.cpus} " +
+        "--output '${prefix}.${seed}.metrics.tsv' --curves '${prefix}.${seed}.curves.tsv' " +
+        "--top-genes '${prefix}.${seed}.top_genes.tsv' ${args}"
+    }.join('\n    ')  // the script's indentation, which Nextflow strips
     """
-    evaluate.py \\
-        --attributions '${attributions}' \\
-        --model '${model}' \\
-        --input '${prepared}' \\
-        ${graph_arg} \\
-        --dataset '${meta.dataset}' \\
-        --seed ${meta.seed} \\
-        --threads ${task.cpus} \\
-        --output '${prefix}.metrics.tsv' \\
-        --curves '${prefix}.curves.tsv' \\
-        --top-genes '${prefix}.top_genes.tsv' \\
-        ${args}
+    python3 -m genexai.batch evaluate.py <<'RUNS'
+    ${runs}
+    RUNS
 
     python3 -m genexai.versions "${task.process}" torch scipy scikit-learn > versions.yml
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
+    def files = meta.seeds.collect { seed ->
+        "'${prefix}.${seed}.metrics.tsv' '${prefix}.${seed}.curves.tsv' '${prefix}.${seed}.top_genes.tsv'"
+    }.join(' ')
     """
-    touch '${prefix}.metrics.tsv' '${prefix}.curves.tsv' '${prefix}.top_genes.tsv'
+    touch ${files}
     python3 -m genexai.versions "${task.process}" torch scipy scikit-learn > versions.yml
     """
 }

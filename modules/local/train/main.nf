@@ -8,37 +8,37 @@ process TRAIN {
     val(src_digest)
 
     output:
-    tuple val(meta), path("${prefix}.pt")        , emit: model
-    tuple val(meta), path("${prefix}.train.json"), emit: metrics
-    path "versions.yml"                          , emit: versions
+    tuple val(meta), path("${prefix}.*.pt")        , emit: model     // one per seed in meta.seeds
+    tuple val(meta), path("${prefix}.*.train.json"), emit: metrics
+    path "versions.yml"                            , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
     def graph_arg = graph ? "--graph '${graph}'" : ''
     def device = task.ext.use_gpu ? 'cuda' : 'cpu'
+    // One line per seed, run in one Python process (see genexai.batch).
+    def runs = meta.seeds.collect { seed ->
+        "--input '${prepared}' --model '${meta.model}' --seed ${seed} ${graph_arg} " +
+        "--device ${device} --threads ${task.cpus} " +
+        "--output '${prefix}.${seed}.pt' --metrics '${prefix}.${seed}.train.json' ${args}"
+    }.join('\n    ')  // the script's indentation, which Nextflow strips
     """
-    train.py \\
-        --input '${prepared}' \\
-        --model '${meta.model}' \\
-        --seed ${meta.seed} \\
-        ${graph_arg} \\
-        --device ${device} \\
-        --threads ${task.cpus} \\
-        --output '${prefix}.pt' \\
-        --metrics '${prefix}.train.json' \\
-        ${args}
+    python3 -m genexai.batch train.py <<'RUNS'
+    ${runs}
+    RUNS
 
     python3 -m genexai.versions "${task.process}" torch anndata scikit-learn > versions.yml
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.id}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
+    def files = meta.seeds.collect { seed -> "'${prefix}.${seed}.pt' '${prefix}.${seed}.train.json'" }.join(' ')
     """
-    touch '${prefix}.pt' '${prefix}.train.json'
+    touch ${files}
     python3 -m genexai.versions "${task.process}" torch anndata scikit-learn > versions.yml
     """
 }

@@ -31,7 +31,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import captum.attr
 import torch
 from torch import Tensor, nn
 
@@ -112,6 +111,10 @@ class IntegratedGradients(Attribution):
                 self._weight = model.input_weight().detach()
                 self._bias = model.input_bias().detach()
         else:
+            # Imported here: captum pulls in matplotlib, 0.4 s of every
+            # ATTRIBUTE task, and the pipeline's models take the fast path.
+            import captum.attr  # noqa: PLC0415
+
             self._captum = captum.attr.IntegratedGradients(self.forward)
 
     def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:

@@ -58,6 +58,7 @@ from ._common import (
     stable_order,
     target_prob,
 )
+from ._kernels import gap_curves_kernel
 
 Variant = Literal["local", "global_pooled", "global_per_class"]
 #: Rows of the PG metrics table: ``(metric, variant)`` for each ordering.
@@ -143,6 +144,8 @@ def _gaps_linear(
     bounds = gap * np.arange(n_pt + 1)
     weight_t = layer.weight.T.contiguous()
     order = order.reshape(-1, n_genes)
+    if layer.fused:
+        return _gaps_kernel(layer, x, b, target, order, gap, hidden, weight_t)
     out = torch.empty(n, n_pt)
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
@@ -154,6 +157,45 @@ def _gaps_linear(
         p0 = target_prob(layer.head(z0), tb)
         out[rows] = (p0[:, None] - target_prob(logits, tb[:, None])).clamp_(min=0)
     return out
+
+
+def _gaps_kernel(
+    layer: FirstLayer,
+    x: torch.Tensor,
+    b: torch.Tensor,
+    target: torch.Tensor,
+    order: torch.Tensor,
+    gap: int,
+    hidden: torch.Tensor | None,
+    weight_t: torch.Tensor,
+) -> torch.Tensor:
+    """Fast path, fused and compiled (:mod:`._kernels`), for heads it knows."""
+    z0 = layer.hidden(x) if hidden is None else hidden
+    order_np = np.ascontiguousarray(order.numpy())
+    weight_np = weight_t.numpy()
+    if len(order_np) == 1:  # a shared order: weight rows in that order, read in sequence
+        weight_np = weight_np[order_np[0]]
+    mlp = layer.mlp_head is not None
+    none = np.zeros(0, np.float32)
+    scale, shift, head_weight, head_bias = layer.mlp_head if mlp else (none, none, none[None], none)
+    head_weight_t = np.ascontiguousarray(head_weight.T)
+    out = np.empty((x.shape[0], x.shape[1] // gap), np.float32)
+    gap_curves_kernel(
+        np.ascontiguousarray(x.numpy()),
+        np.ascontiguousarray(b.numpy()),
+        np.ascontiguousarray(z0.numpy()),
+        np.ascontiguousarray(weight_np),
+        order_np,
+        np.ascontiguousarray(target.numpy()),
+        gap,
+        mlp,
+        scale,
+        shift,
+        head_weight_t,
+        head_bias,
+        out,
+    )
+    return torch.from_numpy(out)
 
 
 def _gaps_forward(

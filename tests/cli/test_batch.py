@@ -1,0 +1,117 @@
+"""genexai.batch: several runs of a bin/ script in one process equal separate runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_train_cli import prepared
+
+from genexai import io
+from genexai.models import load_model
+
+BIN = Path(__file__).resolve().parents[2] / "bin"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _train_args(data: Path, out: Path, seed: int) -> str:
+    return (
+        f"--input '{data}' --model MLP --seed {seed} --epochs 3 --threads 1 "
+        f"--output '{out}/m.{seed}.pt' --metrics '{out}/m.{seed}.json'"
+    )
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "my prepared.h5ad"  # a space: lines are split with shell quoting
+    io.write_h5ad(prepared(), path)
+    return path
+
+
+def test_batch_equals_separate_processes(tmp_path, data):
+    batch, alone = tmp_path / "batch", tmp_path / "alone"
+    batch.mkdir()
+    alone.mkdir()
+    lines = "\n".join(_train_args(data, batch, seed) for seed in (1, 2)) + "\n\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "genexai.batch", "train.py"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for seed in (1, 2):
+        line = _train_args(data, alone, seed)
+        subprocess.run(
+            [sys.executable, str(BIN / "train.py"), *__import__("shlex").split(line)],
+            check=True,
+            env=_env(),
+        )
+        a = load_model(batch / f"m.{seed}.pt").state_dict()
+        b = load_model(alone / f"m.{seed}.pt").state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        metrics = [json.loads((d / f"m.{seed}.json").read_text()) for d in (batch, alone)]
+        assert metrics[0]["balanced_accuracy"] == metrics[1]["balanced_accuracy"]
+    assert not torch.equal(
+        load_model(batch / "m.1.pt").state_dict()["linear.weight"],
+        load_model(batch / "m.2.pt").state_dict()["linear.weight"],
+    )
+
+
+def test_batch_stops_at_the_first_failure(tmp_path, data):
+    lines = "\n".join(
+        [
+            _train_args(data, tmp_path, 1),
+            _train_args(tmp_path / "missing.h5ad", tmp_path, 2),
+            _train_args(data, tmp_path, 3),
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "genexai.batch", "train.py"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "missing.h5ad" in done.stderr
+    assert (tmp_path / "m.1.pt").is_file()
+    assert not (tmp_path / "m.3.pt").exists()
+
+
+def test_batch_refuses_an_unknown_script():
+    done = subprocess.run(
+        [sys.executable, "-m", "genexai.batch", "no_such_step.py"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "no_such_step.py" in done.stderr
+
+
+def test_shared_reads_hand_out_independent_copies(tmp_path, data):
+    io.share_reads([data])
+    try:
+        first = io.read_h5ad(data)
+        first.X[:] = 0
+        first.obs["extra"] = 1
+        second = io.read_h5ad(data)
+        assert np.abs(second.X).sum() > 0
+        assert "extra" not in second.obs
+    finally:
+        io._h5ad._SHARED.clear()
