@@ -76,6 +76,12 @@ def parameterErrors(params, schemaPath) {
     if (params.baseline == 'class_mean' && !params.baseline_class) {
         errors << "--baseline class_mean needs --baseline_class (the class whose training mean is the baseline)"
     }
+    if (params.baseline == 'paper' && params.input) {
+        errors << "--baseline paper is the paper's choice per simulation; for --input give zero (PanCan) or class_mean (BRCA, KIRC), see README"
+    }
+    if (params.baseline == 'paper' && (params.baseline_class || params.studied_classes)) {
+        errors << "--baseline paper sets the baseline class and the studied classes itself; drop --baseline_class/--studied_classes"
+    }
     if ((params.labels || params.label_key || params.input_format) && !params.input) {
         errors << "--labels/--label_key/--input_format describe --input, which is not set"
     }
