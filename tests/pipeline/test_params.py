@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_nextflow
+from .conftest import REPO, run_nextflow
 
 pytestmark = pytest.mark.pipeline
 
@@ -31,6 +31,19 @@ pytestmark = pytest.mark.pipeline
         ),
         pytest.param(
             ["--simulate", "SIMU9"], "--simulate: 'SIMU9' does not match", id="bad-config"
+        ),
+        pytest.param(
+            ["--baseline", "paper", "--input", str(REPO / "tests/data/formats/h5ad/cells.h5ad")],
+            "--baseline paper is the paper's choice per simulation",
+            id="paper-baseline-on-real-data",
+        ),
+        pytest.param(
+            ["--baseline", "paper", "--studied_classes", "C0"],
+            "--baseline paper sets the baseline class and the studied classes itself",
+            id="paper-baseline-with-classes",
+        ),
+        pytest.param(
+            ["--seeds_per_task", "0"], "--seeds_per_task: 0 is below the minimum 1", id="batch-size"
         ),
     ],
 )
