@@ -123,12 +123,14 @@ def openxai_gaps(
                     example_noise(seed, rows.start + j, draws.shape[1:], out=draws[j])
                 w_top = weight_t[top_b]  # (nb, k, H)
                 d_top = torch.bmm(sigma * draws[..., :k], w_top)  # (nb, S, H)
-                # ε Wᵀ on the other genes ~ N(0, σ² Σ), Σ = W Wᵀ − W_topᵀ W_top
-                # (positive semi-definite: a square root from its eigenvectors).
+                # ε Wᵀ on the other genes ~ N(0, σ² Σ), Σ = W Wᵀ − W_topᵀ W_top,
+                # positive semi-definite. Its symmetric square root V √Λ Vᵀ is
+                # unique, unlike V √Λ: eigenvectors' signs (and bases of repeated
+                # eigenvalues) vary with LAPACK's code path, e.g. the thread count.
                 w64 = w_top.double()
                 values, vectors = torch.linalg.eigh(gram - w64.transpose(1, 2) @ w64)
-                root = vectors * values.clamp(min=0).sqrt()[:, None, :]  # Σ = root rootᵀ
-                d_rest = sigma * (draws[..., k:].double() @ root.transpose(1, 2)).float()
+                root = (vectors * values.clamp(min=0).sqrt()[:, None, :]) @ vectors.transpose(1, 2)
+                d_rest = sigma * (draws[..., k:].double() @ root).float()
                 z0 = layer.hidden(xb)
                 p0 = target_prob(layer.head(z0), tb)[:, None]
                 shifts = ((pgi, d_top), (pgu, d_rest))
