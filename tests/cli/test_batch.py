@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,18 @@ BIN = Path(__file__).resolve().parents[2] / "bin"
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _run_batch(lines: str) -> subprocess.CompletedProcess:
+    """``python3 -m genexai.batch train.py`` with ``lines`` on standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "genexai.batch", "train.py"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
+    )
 
 
 def _train_args(data: Path, out: Path, seed: int) -> str:
@@ -42,19 +55,12 @@ def test_batch_equals_separate_processes(tmp_path, data):
     batch.mkdir()
     alone.mkdir()
     lines = "\n".join(_train_args(data, batch, seed) for seed in (1, 2)) + "\n\n"
-    done = subprocess.run(
-        [sys.executable, "-m", "genexai.batch", "train.py"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-    )
+    done = _run_batch(lines)
     assert done.returncode == 0, done.stderr
     for seed in (1, 2):
         line = _train_args(data, alone, seed)
         subprocess.run(
-            [sys.executable, str(BIN / "train.py"), *__import__("shlex").split(line)],
+            [sys.executable, str(BIN / "train.py"), *shlex.split(line)],
             check=True,
             env=_env(),
         )
@@ -77,14 +83,7 @@ def test_batch_stops_at_the_first_failure(tmp_path, data):
             _train_args(data, tmp_path, 3),
         ]
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "genexai.batch", "train.py"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-    )
+    done = _run_batch(lines)
     assert done.returncode == 2
     assert "missing.h5ad" in done.stderr
     assert (tmp_path / "m.1.pt").is_file()

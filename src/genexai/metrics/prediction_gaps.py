@@ -141,11 +141,11 @@ def _gaps_linear(
     """Fast path: chunk sums of ``(b − x) ⊙ W`` added cumulatively to ``z(x)``."""
     n, n_genes = x.shape
     n_pt = n_genes // gap
-    bounds = gap * np.arange(n_pt + 1)
     weight_t = layer.weight.T.contiguous()
     order = order.reshape(-1, n_genes)
     if layer.fused:
         return _gaps_kernel(layer, x, b, target, order, gap, hidden, weight_t)
+    bounds = gap * np.arange(n_pt + 1)
     out = torch.empty(n, n_pt)
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
