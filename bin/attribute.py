@@ -9,18 +9,10 @@ from typing import get_args
 import click
 
 from genexai import _cli, io, keys
-from genexai.attribution import (
-    Device,
-    Method,
-    Split,
-    Target,
-    attribute,
-    file_sha256,
-    read_baseline,
-    split_rows,
-)
+from genexai.attribution import Method, Target, attribute, read_baseline
 from genexai.errors import InputError
-from genexai.models import load_model
+from genexai.io import Split, split_rows
+from genexai.models import Device, file_sha256, load_model
 
 
 @click.command(context_settings=_cli.CONTEXT)

@@ -28,13 +28,12 @@ from genexai.attribution import (
     Method,
     attribute,
     completeness_gap,
-    file_sha256,
     gauss_legendre,
-    has_linear_input,
     read_baseline,
-    split_rows,
 )
 from genexai.errors import InputError
+from genexai.io import split_rows
+from genexai.models import file_sha256, has_linear_input
 
 N_GENES, N_HIDDEN, N_CLASSES = 40, 6, 4
 FAMILIES = ["lr", "mlp", "diffused_lr", "diffused_mlp"]

@@ -13,6 +13,7 @@ from test_prediction_gaps import make_model
 from genexai import keys
 from genexai.errors import InputError
 from genexai.evaluate import evaluate, progress_total
+from genexai.graph import Graph
 from genexai.metrics import feature_agreement, ground_truth, normalize_rows
 
 N_GENES = 40
@@ -94,7 +95,7 @@ def make_run(*, kind="linear", n_classes=3, n_sub=None, n_obs=45, seed=0):
 
 def graph_of(genes, *, seed=0):
     adjacency = scipy.sparse.random(len(genes), len(genes), density=0.1, random_state=seed)
-    return (adjacency + adjacency.T + scipy.sparse.eye(len(genes))).tocsr(), list(genes)
+    return Graph((adjacency + adjacency.T + scipy.sparse.eye(len(genes))).tocsr(), list(genes), 0.5)
 
 
 @pytest.fixture(scope="module")
@@ -216,9 +217,9 @@ def test_genes_and_rows_are_matched_by_name(run3, result3):
     )[shuffled.var_names].to_numpy()
     other = prepared[rng.permutation(prepared.n_obs)][:, rng.permutation(N_GENES)].copy()
     genes = list(prepared.var_names)
-    adjacency, _ = graph_of(genes)
+    adjacency = graph_of(genes).adj
     order = rng.permutation(N_GENES)
-    graph = (adjacency[order][:, order], [genes[g] for g in order])
+    graph = Graph(adjacency[order][:, order], [genes[g] for g in order], 0.5)
     got = evaluate(shuffled, model, other, dataset="toy", graph=graph, seed=1, **FAST)
     pd.testing.assert_frame_equal(got.metrics, result3.metrics, atol=1e-4)
     pd.testing.assert_frame_equal(got.top_genes, result3.top_genes, atol=1e-6)
@@ -302,7 +303,7 @@ def test_mismatched_inputs_are_errors(run3, change, message):
 
 def test_graph_of_other_genes_is_an_error(run3):
     attributions, model, prepared = run3
-    with pytest.raises(InputError, match="graph: its 39 genes"):
+    with pytest.raises(InputError, match="graph: graph genes do not match the data"):
         evaluate(
             attributions,
             model,

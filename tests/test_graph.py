@@ -131,7 +131,7 @@ def test_align_by_name():
     aligned = graph.align([graph.genes[i] for i in order], where="d")
     expected = correlation_graph(x[:, order], threshold=0.3)
     np.testing.assert_allclose(aligned.toarray(), expected.toarray(), atol=1e-7)
-    with pytest.raises(InputError, match="d: graph genes do not match the data: 1 data genes"):
+    with pytest.raises(InputError, match="d: graph genes do not match the data: 1 expected genes"):
         graph.align([*graph.genes[:-1], "other"], where="d")
 
 

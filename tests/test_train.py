@@ -16,13 +16,19 @@ from torch import nn
 from genexai import keys
 from genexai.errors import InputError
 from genexai.graph import Graph, correlation_graph
-from genexai.models import ARCHS, build_model, derived_seed, load_model, save_checkpoint
+from genexai.models import (
+    ARCHS,
+    build_model,
+    derived_seed,
+    load_model,
+    preprocessing_reference,
+    save_checkpoint,
+)
 from genexai.train import (
     Schedule,
     evaluate_model,
     fit,
     predict_logits,
-    preprocessing_reference,
     train_model,
     write_metrics,
 )

@@ -44,12 +44,12 @@ from typing import Any
 import anndata as ad
 import numpy as np
 import pandas as pd
-import scipy.sparse
 import torch
 from torch import nn
 
 from . import io, keys
 from .errors import InputError
+from .graph import Graph
 from .metrics import (
     accuracy_curves,
     class_informative,
@@ -61,6 +61,7 @@ from .metrics import (
     prediction_gaps,
 )
 from .metrics._common import group_means, stable_order, target_prob
+from .models import model_meta
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def evaluate(
     prepared: ad.AnnData,
     *,
     dataset: str,
-    graph: tuple[scipy.sparse.spmatrix | scipy.sparse.sparray, Sequence[str]] | None = None,
+    graph: Graph | None = None,
     gap: int = 10,
     n_random: int = 30,
     curve_random: int = 10,
@@ -132,9 +133,8 @@ def evaluate(
     dataset
         Written in the ``dataset`` column.
     graph
-        ``(Â, genes)``: the normalised adjacency ``(n_genes, n_genes)`` and its
-        gene order, as from :func:`genexai.graph.load_graph`; adds the
-        ``_diffused`` FA variants.
+        The normalised gene graph (:func:`genexai.graph.load_graph`), matched
+        to the model's genes by name; adds the ``_diffused`` FA variants.
     gap
         Genes replaced per prediction-gap step. Default: 10.
     n_random
@@ -171,7 +171,10 @@ def evaluate(
         n_random=n_random,
         curve_random=curve_random,
     )
-    genes, classes, meta = _model_meta(model)
+    if model.training:
+        msg = "model: expected an eval-mode model (as load_model returns), found training mode"
+        raise InputError(msg)
+    genes, classes, meta = model_meta(model)
     if gap > len(genes):
         msg = f"gap: expected at most the number of genes ({len(genes)}), found {gap}"
         raise InputError(msg)
@@ -195,7 +198,7 @@ def evaluate(
             "classes without a correctly classified example are left out: %s",
             [classes[c] for c in missing],
         )
-    a = _dense(att.X)
+    a = io.dense_rows(att.X)
     _check_target_prob(att, model, x, target)
 
     pg_rng, curve_rng, openxai_rng = np.random.default_rng(seed).spawn(3)
@@ -289,7 +292,7 @@ def _agreement(
     *,
     classes: list[str],
     genes: list[str],
-    graph: tuple | None,
+    graph: Graph | None,
     precision_k: Sequence[int],
 ) -> tuple[list[pd.DataFrame], np.ndarray | None]:
     """FA tables (with ``_diffused`` ones given a graph) and each task class's
@@ -319,28 +322,11 @@ def _agreement(
     )
     tables = [feature_agreement(a_norm, truth, precision_k=precision_k)]
     if graph is not None:
-        diffused = diffuse(a, _align_graph(graph, genes))
+        diffused = diffuse(a, graph.align(genes, where="graph"))
         tables.append(
             feature_agreement(diffused, truth, precision_k=precision_k, suffix="_diffused")
         )
     return tables, class_informative(informative, n_classes=len(classes))
-
-
-def _model_meta(model: nn.Module) -> tuple[list[str], list[str], dict]:
-    if model.training:
-        msg = "model: expected an eval-mode model (as load_model returns), found training mode"
-        raise InputError(msg)
-    meta = getattr(model, "genexai", None)
-    if not isinstance(meta, dict) or "genes" not in meta or "classes" not in meta:
-        msg = (
-            "model: expected genexai metadata with 'genes' and 'classes' (a load_model checkpoint)"
-        )
-        raise InputError(msg)
-    return [str(g) for g in meta["genes"]], [str(c) for c in meta["classes"]], meta
-
-
-def _dense(x: Any) -> np.ndarray:
-    return np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float32)
 
 
 def _attributions(attributions: ad.AnnData, genes: list[str]) -> tuple[ad.AnnData, np.ndarray]:
@@ -375,7 +361,7 @@ def _inputs(prepared: ad.AnnData, att: ad.AnnData, genes: list[str]) -> np.ndarr
         )
         raise InputError(msg)
     prepared = io.align_genes(prepared[rows], genes, where="input")
-    return _dense(prepared.X)
+    return io.dense_rows(prepared.X)
 
 
 def _check_target_prob(
@@ -434,22 +420,6 @@ def _codes(values: pd.Series, names: list[str], *, field: str) -> np.ndarray:
         msg = f"attributions: obs[{field!r}] has {found!r}, expected one of {names}"
         raise InputError(msg)
     return codes.astype(np.int64)
-
-
-def _align_graph(graph: tuple, genes: list[str]) -> scipy.sparse.csr_array:
-    adjacency, graph_genes = graph[0], pd.Index([str(g) for g in graph[1]])
-    index = graph_genes.get_indexer(genes)
-    if len(graph_genes) != len(genes) or (index < 0).any():
-        msg = (
-            f"graph: its {len(graph_genes)} genes do not match the model's {len(genes)} genes; "
-            "expected the graph of the same prepared data"
-        )
-        raise InputError(msg)
-    if adjacency.shape != (len(genes), len(genes)):
-        msg = f"graph: adjacency has shape {adjacency.shape}, expected ({len(genes)}, {len(genes)})"
-        raise InputError(msg)
-    adjacency = scipy.sparse.csr_array(adjacency)
-    return adjacency[index][:, index]
 
 
 def _top_genes(

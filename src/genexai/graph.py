@@ -24,13 +24,11 @@ from typing import NamedTuple
 
 import anndata as ad
 import numpy as np
-import pandas as pd
 import scipy.sparse
 import torch
 
 from . import io, keys
 from .errors import InputError
-from .train import split_indices, split_matrix
 
 GRAPH_FORMAT = "genexai-graph/1"
 DEFAULT_THRESHOLD = 0.5
@@ -51,24 +49,10 @@ class Graph(NamedTuple):
 
         Raises :class:`InputError` unless the graph has exactly these genes.
         """
-        index = pd.Index(self.genes)
-        genes = pd.Index(genes)
-        missing = genes.difference(index)
-        extra = index.difference(genes)
-        if len(missing) or len(extra):
-            parts = []
-            if len(missing):
-                parts.append(
-                    f"{len(missing)} data genes missing from the graph (e.g. {missing[0]!r})"
-                )
-            if len(extra):
-                parts.append(f"{len(extra)} graph genes not in the data (e.g. {extra[0]!r})")
-            msg = f"{where}: graph genes do not match the data: " + "; ".join(parts)
-            raise InputError(msg)
-        if index.equals(genes):
-            return self.adj
-        order = index.get_indexer(genes)
-        return self.adj[order][:, order].tocsr()
+        order = io.name_order(
+            self.genes, genes, where=where, what="graph genes", against="the data"
+        )
+        return self.adj if order is None else self.adj[order][:, order].tocsr()
 
 
 def _standardise(x: np.ndarray, *, block_size: int) -> np.ndarray:
@@ -185,7 +169,7 @@ def graph_from_adata(
     -------
     :class:`Graph` with Â over ``adata.var_names``.
     """
-    x = split_matrix(adata, split_indices(adata, keys.TRAIN, where=where))
+    x = io.dense_rows(adata.X, io.split_indices(adata, keys.TRAIN, where=where))
     adj = correlation_graph(x, threshold=threshold, block_size=block_size, progress=progress)
     return Graph(adj, [str(v) for v in adata.var_names], float(threshold))
 

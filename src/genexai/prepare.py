@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
 from typing import Any, Literal, get_args
 
 import anndata as ad
@@ -54,7 +53,7 @@ from sklearn.model_selection import train_test_split
 
 from . import keys
 from .errors import InputError
-from .io import align_genes, check_matrix, class_names, step_uns
+from .io import align_genes, check_matrix, class_names, dense_rows, row_blocks, step_uns
 from .io.formats import looks_like_counts
 
 __all__ = [
@@ -84,19 +83,6 @@ CPM_SCALE = 1e6
 BLOCK_ELEMENTS = 1 << 21
 
 
-def _blocks(n_rows: int, n_cols: int) -> Iterator[slice]:
-    step = max(1, BLOCK_ELEMENTS // max(n_cols, 1))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
-
-
-def _rows(x: Any, index: np.ndarray) -> np.ndarray:
-    """Rows ``index`` of a dense or sparse matrix, as a dense float64 array."""
-    block = x[index]
-    block = block.toarray() if sp.issparse(block) else np.asarray(block)
-    return block.astype(np.float64)
-
-
 def _pre(block: np.ndarray, transform: Transform) -> np.ndarray:
     """The per-sample part of the transform (before centring), in place, float64."""
     if transform == "log2_cpm_center":
@@ -119,9 +105,9 @@ def _check_domain(
     """Refuse values the transform cannot take (log of <= 0, CPM of a zero sample)."""
     if transform not in ("log2_zscore", "log2_cpm_center"):
         return
-    for block in _blocks(len(rows), x.shape[1]):
+    for block in row_blocks(len(rows), x.shape[1], max_elements=BLOCK_ELEMENTS):
         index = rows[block]
-        values = _rows(x, index)
+        values = dense_rows(x, index, dtype=np.float64)
         bad = values < 0 if transform == "log2_cpm_center" else values <= -1
         if bad.any():
             i, j = np.argwhere(bad)[0]
@@ -168,8 +154,8 @@ def fit_statistics(
     total = np.zeros(n_genes)
     low = np.full(n_genes, np.inf)
     high = np.full(n_genes, -np.inf)
-    for block in _blocks(len(train), n_genes):
-        y = _pre(_rows(x, train[block]), transform)
+    for block in row_blocks(len(train), n_genes, max_elements=BLOCK_ELEMENTS):
+        y = _pre(dense_rows(x, train[block], dtype=np.float64), transform)
         total += y.sum(axis=0)
         np.minimum(low, y.min(axis=0), out=low)
         np.maximum(high, y.max(axis=0), out=high)
@@ -179,8 +165,8 @@ def fit_statistics(
     std = np.ones(n_genes)
     if transform in _SCALED:
         squares = np.zeros(n_genes)
-        for block in _blocks(len(train), n_genes):
-            y = _pre(_rows(x, train[block]), transform)
+        for block in row_blocks(len(train), n_genes, max_elements=BLOCK_ELEMENTS):
+            y = _pre(dense_rows(x, train[block], dtype=np.float64), transform)
             y -= mean
             squares += np.einsum("ij,ij->j", y, y)
         std = np.sqrt(squares / (len(train) - 1))
@@ -198,8 +184,8 @@ def transform_rows(
     ``(len(rows), n_genes)`` float32: ``(pre(x) - mean) / std``.
     """
     out = np.empty((len(rows), x.shape[1]), dtype=np.float32)
-    for block in _blocks(len(rows), x.shape[1]):
-        y = _pre(_rows(x, rows[block]), transform)
+    for block in row_blocks(len(rows), x.shape[1], max_elements=BLOCK_ELEMENTS):
+        y = _pre(dense_rows(x, rows[block], dtype=np.float64), transform)
         y -= mean
         y /= std
         out[block] = y

@@ -20,19 +20,16 @@ order into one contiguous buffer, so a batch is a view, not a copy.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import anndata as ad
 import numpy as np
-import scipy.sparse
 import torch
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from torch import nn
@@ -47,7 +44,9 @@ from .models import (
     build_model,
     derived_seed,
     describe_device,
+    preprocessing_reference,
     resolve_device,
+    seeded_global_rngs,
 )
 
 if TYPE_CHECKING:
@@ -81,48 +80,6 @@ class TrainResult(NamedTuple):
     model: GeneModel  #: trained, eval mode, ``model.genexai`` = meta
     meta: dict  #: checkpoint metadata (JSON-serialisable)
     metrics: dict  #: the metrics JSON (JSON-serialisable)
-
-
-def split_indices(adata: ad.AnnData, split: str, *, where: str) -> np.ndarray:
-    """Row indices ``(n_split,)`` int64 where ``obs['split'] == split``.
-
-    Raises :class:`InputError` if ``obs['split']`` is missing, and if the
-    training split (``split == 'train'``) has no rows.
-    """
-    if keys.SPLIT not in adata.obs:
-        msg = f"{where}: obs[{keys.SPLIT!r}] is missing (run the prepare step first)"
-        raise InputError(msg)
-    rows = np.flatnonzero(adata.obs[keys.SPLIT].astype(str).to_numpy() == split)
-    if split == keys.TRAIN and rows.size == 0:
-        found = sorted(set(adata.obs[keys.SPLIT].astype(str)))
-        msg = (
-            f"{where}: empty training split: no row has obs[{keys.SPLIT!r}] == "
-            f"{keys.TRAIN!r} (found {found})"
-        )
-        raise InputError(msg)
-    return rows.astype(np.int64)
-
-
-def split_matrix(adata: ad.AnnData, rows: np.ndarray) -> np.ndarray:
-    """``X[rows]`` as a dense C-contiguous float32 array ``(n_rows, n_genes)``."""
-    x = adata.X[rows]
-    if scipy.sparse.issparse(x):
-        x = x.toarray()
-    return np.ascontiguousarray(x, dtype=np.float32)
-
-
-@contextlib.contextmanager
-def _seeded_global_rng(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed the generator nn.Dropout draws from, restoring it on exit."""
-    devices = []
-    if device.type == "cuda":
-        devices = [device.index if device.index is not None else torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=devices):
-        torch.random.default_generator.manual_seed(seed)
-        if device.type == "cuda":
-            with torch.cuda.device(device):
-                torch.cuda.manual_seed(seed)
-        yield
 
 
 def _check_schedule(schedule: Schedule) -> None:
@@ -280,7 +237,7 @@ def train_model(
     loss_fn = nn.CrossEntropyLoss()
     stop = n - 1 if drop_single else n
     history: dict[str, list] = {"epoch": [], "lr": [], "loss": [], "accuracy": []}
-    with _seeded_global_rng(derived_seed(seed, "dropout"), device):
+    with seeded_global_rngs(derived_seed(seed, "dropout"), device):
         for epoch in range(1, epochs + 1):
             model.train()
             if shuffle:
@@ -387,51 +344,6 @@ def evaluate_model(
     }
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` as JSON types; arrays become their shape, dtype and sha256."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray | scipy.sparse.spmatrix | scipy.sparse.sparray):
-        array = value.toarray() if scipy.sparse.issparse(value) else value
-        data = np.ascontiguousarray(array)
-        raw = repr(data.tolist()).encode() if data.dtype.kind == "O" else data.tobytes()
-        digest = hashlib.sha256(raw)
-        return {"shape": list(data.shape), "dtype": str(data.dtype), "sha256": digest.hexdigest()}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return repr(value)
-
-
-def preprocessing_reference(adata: ad.AnnData) -> dict[str, Any]:
-    """What identifies the preprocessing a model was trained after.
-
-    Returns
-    -------
-    ``prepare``: ``uns['genexai']['prepare']`` as JSON (arrays replaced by
-    their shape, dtype and sha256), or ``None`` if absent; ``sha256``: a
-    digest of those parameters and of ``var['genexai_mean']`` and
-    ``var['genexai_std']`` (the fitted statistics), or ``None`` if the data
-    carry no preprocessing record.
-    """
-    params = adata.uns.get(keys.UNS, {}).get(keys.PREPARE)
-    stats = [key for key in (keys.MEAN, keys.STD) if key in adata.var]
-    if params is None and not stats:
-        logger.warning(
-            "the input has no uns[%r][%r]: no preprocessing reference", keys.UNS, keys.PREPARE
-        )
-        return {"prepare": None, "sha256": None}
-    params = _jsonable(params)
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    for key in stats:
-        digest.update(key.encode())
-        digest.update(np.ascontiguousarray(adata.var[key].to_numpy(np.float64)).tobytes())
-    return {"prepare": params, "sha256": digest.hexdigest()}
-
-
 def fit(
     adata: ad.AnnData,
     *,
@@ -485,8 +397,8 @@ def fit(
     device = resolve_device(device)
     classes = io.class_names(adata, where=where)
     labels = io.label_codes(adata, classes, where=where)
-    train_rows = split_indices(adata, keys.TRAIN, where=where)
-    test_rows = split_indices(adata, keys.TEST, where=where)
+    train_rows = io.split_indices(adata, keys.TRAIN, where=where)
+    test_rows = io.split_indices(adata, keys.TEST, where=where)
     counts = np.bincount(labels[train_rows], minlength=len(classes))
     if len(classes) < 2 or (counts == 0).any():
         empty = [c for c, k in zip(classes, counts, strict=True) if k == 0]
@@ -507,7 +419,7 @@ def fit(
         dropout=dropout,
         seed=seed,
     )
-    x_train = split_matrix(adata, train_rows)
+    x_train = io.dense_rows(adata.X, train_rows)
     history = train_model(
         model,
         x_train,
@@ -520,7 +432,7 @@ def fit(
     train_eval = evaluate_model(model, x_train, labels[train_rows], classes)
     del x_train
     test_eval = (
-        evaluate_model(model, split_matrix(adata, test_rows), labels[test_rows], classes)
+        evaluate_model(model, io.dense_rows(adata.X, test_rows), labels[test_rows], classes)
         if test_rows.size
         else None
     )

@@ -12,16 +12,12 @@ from __future__ import annotations
 from ._api import (
     METHODS,
     BaselineKind,
-    Device,
     Method,
-    Split,
     Target,
     attribute,
-    file_sha256,
     read_baseline,
-    split_rows,
 )
-from ._base import Attribution, Attributions, Output, has_linear_input
+from ._base import Attribution, Attributions, Output
 from .comparison import DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
 from .integrated_gradients import IntegratedGradients, completeness_gap
@@ -33,7 +29,6 @@ __all__ = [
     "Attributions",
     "BaselineKind",
     "DeepLift",
-    "Device",
     "GradientShap",
     "InputXGradient",
     "IntegratedGradients",
@@ -41,13 +36,9 @@ __all__ = [
     "Output",
     "RandomAttribution",
     "Saliency",
-    "Split",
     "Target",
     "attribute",
     "completeness_gap",
-    "file_sha256",
     "gauss_legendre",
-    "has_linear_input",
     "read_baseline",
-    "split_rows",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,13 +10,12 @@ from typing import Any, Literal, get_args
 import anndata as ad
 import numpy as np
 import pandas as pd
-import scipy.sparse
 import torch
 from torch import nn
 
 from .. import __version__, io, keys
 from ..errors import InputError
-from ..models import resolve_device
+from ..models import Device, model_meta, resolve_device
 from ._base import Attribution
 from .comparison import DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
@@ -30,8 +28,6 @@ Method = Literal[
 #: class; ``"logit"``: logit of the true class.
 Target = Literal["true", "predicted", "logit"]
 BaselineKind = Literal["zero", "class_mean"]
-Split = Literal["test", "train", "all"]
-Device = Literal["auto", "cpu", "cuda"]
 
 #: Attribution method classes by name.
 METHODS: dict[str, type[Attribution]] = {
@@ -144,7 +140,7 @@ def attribute(
     if batch_size < 1:
         msg = f"batch_size: expected at least 1, found {batch_size}"
         raise InputError(msg)
-    genes, model_classes = _model_meta(model)
+    genes, model_classes, _ = model_meta(model)
     adata = io.align_genes(adata, genes, where="input")
     codes = io.label_codes(adata, model_classes, where="input")
     studied = model_classes if classes is None else list(classes)
@@ -245,7 +241,7 @@ def _explain(
     out |= {k: np.empty(n, dtype=np.float64) for k in (keys.TARGET_PROB, keys.DELTA)}
     for start in range(0, n, batch_size):
         batch = slice(start, min(start + batch_size, n))
-        x = torch.as_tensor(_dense(matrix, rows[batch]), dtype=baseline.dtype)
+        x = torch.as_tensor(io.dense_rows(matrix, rows[batch], dtype=None), dtype=baseline.dtype)
         x = x.to(baseline.device)
         with torch.no_grad():
             logits = explainer.model(x)
@@ -265,17 +261,6 @@ def _explain(
             progress(batch.stop - batch.start)
     out[keys.BASELINE_PROB] = f_base.numpy()[out[keys.TARGET]]
     return out
-
-
-def split_rows(adata: ad.AnnData, split: Split, *, where: str) -> ad.AnnData:
-    """The rows of ``adata`` whose ``obs["split"]`` is ``split`` (all for ``"all"``)."""
-    _check_choice("split", split, get_args(Split))
-    if split == "all":
-        return adata
-    if keys.SPLIT not in adata.obs:
-        msg = f"{where}: obs[{keys.SPLIT!r}] is missing (needed to select {split!r} rows)"
-        raise InputError(msg)
-    return adata[(adata.obs[keys.SPLIT] == split).to_numpy()]
 
 
 def read_baseline(path: str | os.PathLike, genes: Sequence[str]) -> np.ndarray:
@@ -318,29 +303,10 @@ def read_baseline(path: str | os.PathLike, genes: Sequence[str]) -> np.ndarray:
     return vec.astype(np.float32)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_choice(option: str, value: object, allowed: tuple) -> None:
     if value not in allowed:
         msg = f"{option}: expected one of {list(allowed)}, found {value!r}"
         raise InputError(msg)
-
-
-def _model_meta(model: nn.Module) -> tuple[list[str], list[str]]:
-    meta = getattr(model, "genexai", None)
-    if not isinstance(meta, dict) or "genes" not in meta or "classes" not in meta:
-        msg = (
-            "model: expected genexai metadata with 'genes' and 'classes' (a load_model checkpoint)"
-        )
-        raise InputError(msg)
-    return [str(g) for g in meta["genes"]], [str(c) for c in meta["classes"]]
 
 
 def _baseline(
@@ -371,7 +337,8 @@ def _baseline(
         if not rows.any():
             msg = f"reference: no training example of class {baseline_class!r}"
             raise InputError(msg)
-        mean = np.asarray(_dense(reference.X, np.flatnonzero(rows)).mean(axis=0, dtype=np.float64))
+        block = io.dense_rows(reference.X, np.flatnonzero(rows), dtype=None)
+        mean = block.mean(axis=0, dtype=np.float64)
         return mean.astype(np.float32), "class_mean"
     vec = np.asarray(baseline)
     if vec.shape != (len(genes),) or vec.dtype.kind not in "fiu" or not np.isfinite(vec).all():
@@ -380,9 +347,3 @@ def _baseline(
         )
         raise InputError(msg)
     return vec.astype(np.float32), "vector"
-
-
-def _dense(x: Any, rows: np.ndarray) -> np.ndarray:
-    """Rows of a dense or sparse matrix as a dense array."""
-    block = x[rows]
-    return block.toarray() if scipy.sparse.issparse(block) else np.asarray(block)

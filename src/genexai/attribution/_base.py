@@ -20,18 +20,6 @@ from ..errors import InputError
 Output = Literal["probability", "logit"]
 
 
-def has_linear_input(model: nn.Module) -> bool:
-    """Whether ``model`` exposes the first-linear-layer contract.
-
-    That is ``input_weight() (H, G)``, ``input_bias() (H,)`` and ``head(z)``
-    with ``model(x) == head(x @ input_weight().T + input_bias())``
-    (``docs/architecture.md``).
-    """
-    return all(
-        callable(getattr(model, name, None)) for name in ("input_weight", "input_bias", "head")
-    )
-
-
 class Attributions(NamedTuple):
     """What :meth:`Attribution.attribute` returns for a batch of examples."""
 

@@ -6,15 +6,14 @@ matplotlib, 0.4 s of every ATTRIBUTE task, most of which run IG only.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..models import seeded_global_rngs
 from ._base import Attribution, Attributions
 
 
@@ -44,24 +43,6 @@ class DeepLift(Attribution):
         return Attributions(values.detach(), torch.zeros(len(x), dtype=torch.int64))
 
 
-@contextlib.contextmanager
-def _global_rngs(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed numpy's and torch's global generators, restoring them afterwards.
-
-    captum's GradientShap draws from the global generators; this keeps its
-    draws reproducible without leaking state to (or from) the caller.
-    """
-    state = np.random.get_state()
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
-
-
 class GradientShap(Attribution):
     """captum's ``GradientShap`` with the single baseline and no input noise.
 
@@ -81,7 +62,7 @@ class GradientShap(Attribution):
 
     def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
         """GradientShap scores of a batch; ``n_samples`` gradients per example."""
-        with _global_rngs(int(self._rng.integers(2**32)), x.device):
+        with seeded_global_rngs(int(self._rng.integers(2**32)), x.device):
             values = self._captum.attribute(
                 x, baselines=baseline[None], target=target, n_samples=self.n_samples, stdevs=0.0
             )

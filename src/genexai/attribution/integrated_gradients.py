@@ -4,7 +4,7 @@
 Gauss–Legendre rule of captum (:mod:`.quadrature`).
 
 Fast path, for models with the first-linear-layer contract
-(:func:`~._base.has_linear_input`: LR, MLP and the diffused models):
+(:func:`genexai.models.has_linear_input`: LR, MLP and the diffused models):
 ``z = x W^T + c`` is affine, so the straight path ``x(a) = b + a (x - b)``
 maps to the straight path ``z(a) = z_b + a (z_x - z_b)`` in the hidden space,
 and ``dF/dx = W^T dF/dz``. Hence
@@ -34,7 +34,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from ._base import Attribution, Attributions, has_linear_input
+from ..models import has_linear_input
+from ._base import Attribution, Attributions
 from .quadrature import gauss_legendre
 
 logger = logging.getLogger(__name__)

@@ -1,10 +1,15 @@
-"""File input/output: safe AnnData reads, atomic writes, gene alignment,
-and importers for public expression formats (:mod:`genexai.io.formats`)."""
+"""File input/output and the data helpers every step shares.
+
+Safe AnnData reads and atomic writes (:mod:`._h5ad`), rows and row blocks of
+dense or sparse matrices (:mod:`._matrix`), split selection
+(:mod:`._splits`) and matching by name (:mod:`._align`). The importers of
+public expression formats live in :mod:`genexai.io.formats`.
+"""
 
 from __future__ import annotations
 
+from ._align import align_genes, name_order
 from ._h5ad import (
-    align_genes,
     atomic_path,
     check_h5ad_size,
     check_matrix,
@@ -17,17 +22,26 @@ from ._h5ad import (
     write_h5ad,
     write_table,
 )
+from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks
+from ._splits import Split, split_indices, split_rows
 
 __all__ = [
+    "BLOCK_ELEMENTS",
+    "Split",
     "align_genes",
     "atomic_path",
     "check_h5ad_size",
     "check_matrix",
     "class_names",
+    "dense_rows",
     "label_codes",
+    "name_order",
     "read_h5ad",
+    "row_blocks",
     "set_memory_limit",
     "share_reads",
+    "split_indices",
+    "split_rows",
     "step_uns",
     "write_h5ad",
     "write_table",

@@ -4,7 +4,6 @@
   :class:`~genexai.errors.InputError` naming the file.
 * Writes are atomic: a temporary file in the destination folder, then
   :func:`os.replace`, so a crash never leaves a half-written output.
-* Genes are aligned by name, never by position.
 """
 
 from __future__ import annotations
@@ -218,29 +217,6 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
 def step_uns(adata: ad.AnnData, step: str) -> dict:
     """Return (creating it if needed) the ``uns[keys.UNS][step]`` dict."""
     return adata.uns.setdefault(keys.UNS, {}).setdefault(step, {})
-
-
-def align_genes(adata: ad.AnnData, genes: Sequence[str], *, where: str) -> ad.AnnData:
-    """Return ``adata`` restricted and reordered to ``genes``, by name.
-
-    Raises :class:`InputError` if any gene is missing or if ``adata`` has genes
-    that are not in ``genes``: a model must see exactly the genes it was
-    trained on.
-    """
-    genes = pd.Index(genes)
-    missing = genes.difference(adata.var_names)
-    extra = adata.var_names.difference(genes)
-    if len(missing) or len(extra):
-        parts = []
-        if len(missing):
-            parts.append(f"{len(missing)} expected genes missing (e.g. {missing[0]!r})")
-        if len(extra):
-            parts.append(f"{len(extra)} unexpected genes (e.g. {extra[0]!r})")
-        msg = f"{where}: genes do not match the model: " + "; ".join(parts)
-        raise InputError(msg)
-    if adata.var_names.equals(genes):
-        return adata
-    return adata[:, genes].copy()
 
 
 def class_names(adata: ad.AnnData, *, where: str) -> list[str]:

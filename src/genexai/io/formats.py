@@ -105,6 +105,7 @@ import scipy.sparse as sp
 from .. import keys
 from ..errors import InputError
 from ._h5ad import read_h5ad, step_uns
+from ._matrix import row_blocks
 
 __all__ = ["FORMATS", "Format", "input_size", "looks_like_counts", "read_input"]
 
@@ -817,15 +818,9 @@ def _read_star(
 # --- filtering -----------------------------------------------------------------
 
 
-def _row_blocks(n_rows: int, n_cols: int) -> Iterator[slice]:
-    step = max(1, BLOCK_ELEMENTS // max(n_cols, 1))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
-
-
 def _find(x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int, int] | None:
     """The first ``(row, column)`` where ``test`` is true, scanning in row blocks."""
-    for rows in _row_blocks(x.shape[0], x.shape[1]):
+    for rows in row_blocks(x.shape[0], x.shape[1]):
         hit = test(x[rows])
         if hit.any():
             i, j = np.argwhere(hit)[0]
@@ -836,7 +831,7 @@ def _find(x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int,
 def _any_nan_per_gene(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``(n_genes,)`` bool: the gene has a NaN in one of ``rows`` (indices)."""
     found = np.zeros(x.shape[1], dtype=bool)
-    for block in _row_blocks(len(rows), x.shape[1]):
+    for block in row_blocks(len(rows), x.shape[1]):
         found |= np.isnan(x[rows[block]]).any(axis=0)
     return found
 

@@ -7,7 +7,7 @@ a plain reference implementation in the tests.
 
 from __future__ import annotations
 
-from ._common import FirstLayer, first_layer, normalize_rows, stable_order
+from ._common import normalize_rows, stable_order
 from .agreement import (
     GroundTruth,
     class_informative,
@@ -23,7 +23,6 @@ from .stability import RunScores, pair_metrics, run_scores, stability
 
 __all__ = [
     "VARIANTS",
-    "FirstLayer",
     "GroundTruth",
     "RunScores",
     "accuracy_curves",
@@ -32,7 +31,6 @@ __all__ = [
     "diffuse",
     "example_noise",
     "feature_agreement",
-    "first_layer",
     "gap_curves",
     "gene_grid",
     "ground_truth",

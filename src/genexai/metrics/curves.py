@@ -31,7 +31,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._common import first_layer, segment_sums, stable_order
+from ..models import first_layer
+from ._common import segment_sums, stable_order
 
 Curve = Literal["keep_best", "remove_best", "random_kept"]
 

@@ -34,7 +34,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._common import first_layer, group_means, stable_order, target_prob
+from ..models import first_layer
+from ._common import group_means, stable_order, target_prob
 
 
 def example_noise(

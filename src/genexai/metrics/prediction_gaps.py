@@ -49,9 +49,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..models import FirstLayer, first_layer
 from ._common import (
-    FirstLayer,
-    first_layer,
     group_means,
     normalize_rows,
     segment_sums,

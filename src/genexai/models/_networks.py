@@ -1,57 +1,25 @@
-"""The four classifiers of the paper, their checkpoints and the devices they run on.
-
-Architectures (Bontonou et al. 2023, method.md §3), for ``G`` genes, ``C``
-classes and ``H`` hidden units:
-
-* ``LR``: Dropout(0.2) → Linear(G, C).
-* ``MLP``: Dropout(0) → Linear(G, H) → BatchNorm1d(H) → ReLU → Linear(H, C).
-* ``DiffuseLR``: x → xÂ → Dropout(0.2) → Linear(G, C).
-* ``DiffuseMLP``: x → xÂ → the MLP above.
-
-Â is the symmetric, GCN-normalised gene graph of :mod:`genexai.graph`. The
-diffusion is a frozen sparse product: it has no parameters and no
-randomness, so training may apply it once to the whole training set
-(:meth:`GeneModel.features`) and fit the rest (:meth:`GeneModel.body`).
-Weights use PyTorch's default initialisation, drawn from ``seed``.
-
-Every model exposes the first-linear-layer contract of
-``docs/architecture.md``: in eval mode,
-``model(x) == model.head(x @ model.input_weight().T + model.input_bias())``.
-
-Checkpoints (``.pt``) hold only tensors and a JSON string, and are read with
-``torch.load(..., weights_only=True)``: loading one never runs code.
-"""
+"""The four classifiers of the paper (method.md §3); see :mod:`genexai.models`."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import typing
 import warnings
 import zlib
-from collections.abc import Mapping
 from typing import Literal
 
-import anndata as ad
 import numpy as np
 import scipy.sparse
 import torch
 from torch import nn
 
-from . import io, keys
-from .errors import InputError
-
-logger = logging.getLogger(__name__)
+from ..errors import InputError
 
 Arch = Literal["LR", "MLP", "DiffuseLR", "DiffuseMLP"]
-Device = Literal["auto", "cpu", "cuda"]
 
 #: Input dropout of each family when the caller does not choose one (§3).
 DEFAULT_DROPOUT: dict[str, float] = {"LR": 0.2, "MLP": 0.0, "DiffuseLR": 0.2, "DiffuseMLP": 0.0}
 #: Hidden width of the MLP families (§3: one layer of 20 units everywhere).
 DEFAULT_HIDDEN = 20
-CHECKPOINT_FORMAT = "genexai-checkpoint/1"
 
 
 def derived_seed(seed: int, stream: str) -> int:
@@ -64,36 +32,6 @@ def derived_seed(seed: int, stream: str) -> int:
         1, np.uint64
     )[0]
     return int(state >> np.uint64(1))
-
-
-def resolve_device(device: Device | str | torch.device) -> torch.device:
-    """The torch device for ``auto``, ``cpu``, ``cuda`` or ``cuda:<i>``.
-
-    ``auto`` picks CUDA when it is available. Asking for CUDA where there is
-    none raises :class:`InputError`: there is no silent fallback to the CPU.
-    """
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        msg = (
-            f"--device {device}: CUDA is not available (torch {torch.__version__}, "
-            f"built for CUDA {torch.version.cuda}, {torch.cuda.device_count()} devices visible)"
-        )
-        raise InputError(msg)
-    if device != "cpu" and not device.startswith("cuda"):
-        msg = f"--device: expected one of {list(typing.get_args(Device))}, found {device!r}"
-        raise InputError(msg)
-    return torch.device(device)
-
-
-def describe_device(device: torch.device) -> str:
-    """A human-readable name: ``cpu`` or the GPU model and CUDA version."""
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        return f"{device} ({name}, CUDA {torch.version.cuda})"
-    return "cpu"
 
 
 class Diffusion(nn.Module):
@@ -310,127 +248,3 @@ def build_model(
         )
 
 
-def save_checkpoint(path: str | os.PathLike, model: GeneModel, *, meta: Mapping) -> None:
-    """Write ``model`` and its metadata to a ``.pt`` file, atomically.
-
-    The file is a ``torch.save`` of a dict holding the format tag, the state
-    dict (CPU tensors; a diffused model's Â as three plain tensors) and a
-    JSON string of ``{"arch", "hparams", **meta}``.
-
-    Parameters
-    ----------
-    meta
-        JSON-serialisable; must hold ``genes`` (``n_genes`` names, in input
-        order) and ``classes`` (``n_classes`` names, in logit order), and
-        should hold ``seed`` and ``preprocessing``.
-    """
-    for field, size in (("genes", model.n_genes), ("classes", model.n_classes)):
-        found = len(meta.get(field, ()))
-        if found != size:
-            msg = f"checkpoint meta[{field!r}]: expected {size} names, found {found}"
-            raise InputError(msg)
-    header = {**meta, "arch": model.arch, "hparams": model.hparams}
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "meta": json.dumps(header),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-    }
-    with io.atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_model(
-    path: str | os.PathLike, *, device: Device | str | torch.device = "cpu"
-) -> GeneModel:
-    """Read a checkpoint written by :func:`save_checkpoint`.
-
-    Only tensors and plain containers are unpickled
-    (``torch.load(weights_only=True)``); a file holding anything else, such
-    as a crafted pickle, is refused with :class:`InputError` without running
-    its code.
-
-    Returns
-    -------
-    The model in eval mode on ``device``: float32 ``(n, n_genes)`` →
-    logits ``(n, n_classes)``. ``model.genexai`` is the metadata dict
-    (``arch``, ``hparams``, ``genes``, ``classes``, ``seed``, ``preprocessing``,
-    ``training``, ...).
-    """
-    device = resolve_device(device)
-    if not os.path.isfile(path):
-        msg = f"{path}: no such checkpoint file"
-        raise InputError(msg)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for foreign or unsafe files
-        # First line only: torch appends pages of advice to these messages.
-        first = (str(exc).strip().splitlines() or [""])[0]
-        msg = f"{path}: not a safe genexai checkpoint ({exc.__class__.__name__}: {first})"
-        raise InputError(msg) from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        msg = f"{path}: expected a {CHECKPOINT_FORMAT} checkpoint, found {found!r}"
-        raise InputError(msg)
-    try:
-        meta = json.loads(payload["meta"])
-        state = payload["state_dict"]
-        arch, hparams = meta["arch"], meta["hparams"]
-        graph = None
-        if arch.startswith("Diffuse"):
-            n = hparams["n_genes"]
-            graph = scipy.sparse.csr_matrix(
-                (
-                    state["diffusion.values"].numpy(),
-                    state["diffusion.col"].numpy(),
-                    state["diffusion.crow"].numpy(),
-                ),
-                shape=(n, n),
-            )
-        model = build_model(
-            arch,
-            n_genes=hparams["n_genes"],
-            n_classes=hparams["n_classes"],
-            graph=graph,
-            hidden=hparams["hidden"] or DEFAULT_HIDDEN,
-            dropout=hparams["dropout"],
-            seed=meta.get("seed", 0),
-        )
-        model.load_state_dict(state, strict=True)
-    except InputError as exc:
-        msg = f"{path}: {exc}"
-        raise InputError(msg) from None
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        detail = " ".join(str(exc).split())
-        msg = f"{path}: inconsistent genexai checkpoint ({exc.__class__.__name__}: {detail})"
-        raise InputError(msg) from None
-    model.genexai = meta
-    return model.to(device).eval()
-
-
-def align_to_model(adata: ad.AnnData, model: GeneModel, *, where: str) -> ad.AnnData:
-    """``adata`` with its genes in the model's order; its classes checked.
-
-    Parameters
-    ----------
-    adata
-        AnnData ``(n_obs, n_genes)``; genes are matched by name.
-    model
-        A model from :func:`load_model` (uses ``model.genexai['genes']`` and
-        ``['classes']``).
-    where
-        Names the data in error messages (usually its file).
-
-    Raises :class:`InputError` when the genes differ from the model's, or
-    when ``obs['label']`` exists and its categories differ from the model's
-    classes.
-    """
-    aligned = io.align_genes(adata, model.genexai["genes"], where=where)
-    if keys.LABEL in adata.obs:
-        classes = io.class_names(adata, where=where)
-        if classes != list(model.genexai["classes"]):
-            msg = (
-                f"{where}: obs[{keys.LABEL!r}] classes {classes} do not match the "
-                f"model's classes {model.genexai['classes']}"
-            )
-            raise InputError(msg)
-    return aligned
