@@ -8,7 +8,7 @@ Usage::
 Writes a gamma-Poisson counts TSV and a labels TSV (not timed), then, each in
 a fresh Python process so peak RSS is the step's own:
 
-1. ``read_input`` + ``prepare`` in one process (the library, no ``.h5ad``
+1. ``import_data`` + ``prepare`` in one process (the library, no ``.h5ad``
    I/O), then ``io.write_h5ad`` of the result, each timed;
 2. ``bin/import_data.py`` then ``bin/prepare.py``, as the pipeline runs them
    (including the gzip ``.h5ad`` writes and reads between the two steps).
@@ -51,7 +51,7 @@ print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + u
 #: A child that only imports what the steps import: the RSS floor.
 RUN_IMPORTS = """
 import json, resource, sys
-import genexai.io.formats, genexai.prepare, genexai._cli
+import genexai.import_data, genexai.prepare, genexai._cli
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"rss": rss}), file=sys.stderr)
 """
@@ -60,7 +60,7 @@ print(json.dumps({"rss": rss}), file=sys.stderr)
 RUN_LIBRARY = """
 import json, resource, sys, time
 from genexai import io
-from genexai.io.formats import read_input
+from genexai.import_data import import_data
 from genexai.prepare import prepare
 matrix, labels, transform, out = sys.argv[1:]
 times = {}
@@ -69,7 +69,7 @@ def timed(name, call):
     result = call()
     times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
     return result
-imported = timed("read_input", lambda: read_input(matrix, format="table", labels=labels))
+imported = timed("import_data", lambda: import_data(matrix, format="table", labels=labels))
 prepared = timed("prepare", lambda: prepare(imported, transform=transform, split="paper"))
 rss_compute = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 timed("write_h5ad", lambda: io.write_h5ad(prepared, out))
@@ -137,12 +137,12 @@ def main(
         floor = child(RUN_IMPORTS)["rss"]
         print(f"RSS after imports alone: {floor / 2**20:.0f} MiB")
         lib = child(RUN_LIBRARY, str(matrix), str(labels), transform, str(folder / "lib.h5ad"))
-        for name in ("read_input", "prepare", "write_h5ad"):
+        for name in ("import_data", "prepare", "write_h5ad"):
             wall, cpu = lib[name]
             print(f"library {name}: {wall:.1f} s wall, {cpu:.1f} s CPU")
-        wall, cpu = (lib["read_input"][i] + lib["prepare"][i] for i in (0, 1))
+        wall, cpu = (lib["import_data"][i] + lib["prepare"][i] for i in (0, 1))
         print(
-            f"library read_input + prepare({transform}): {wall:.1f} s wall, {cpu:.1f} s CPU; "
+            f"library import_data + prepare({transform}): {wall:.1f} s wall, {cpu:.1f} s CPU; "
             f"peak RSS {lib['rss_compute'] / 2**20:.0f} MiB = {lib['rss_compute'] / dense:.2f}x "
             f"dense (after write_h5ad: {lib['rss'] / dense:.2f}x)"
         )

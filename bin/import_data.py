@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from genexai import _cli, io
-from genexai.io.formats import FORMATS, input_size, read_input
+from genexai.import_data import FORMATS, import_data, input_size
 
 
 @click.command(context_settings=_cli.CONTEXT)
@@ -58,7 +58,7 @@ def main(
     """Import TCGA/GDC/Xena files, a CSV/TSV matrix or an .h5ad for PREPARE."""
     _cli.setup_logging(verbose=verbose)
     with _cli.errors("import"):
-        adata = read_input(
+        adata = import_data(
             input_path,
             format=format_,
             labels=labels_path,

@@ -1,10 +1,12 @@
-"""genexai.io.formats: every public layout against a literal pandas re-implementation
-of the paper's loading steps, reader edge cases, and one-line errors for bad input."""
+"""genexai.import_data and the readers of genexai.io.formats: every public layout
+against a literal pandas re-implementation of the paper's loading steps, reader
+edge cases, and one-line errors for bad input."""
 
 from __future__ import annotations
 
 import bz2
 import gzip
+import lzma
 import shutil
 from pathlib import Path
 
@@ -16,8 +18,9 @@ import pytest
 
 from genexai import keys
 from genexai.errors import InputError
-from genexai.io import formats
-from genexai.io.formats import looks_like_counts, read_input
+from genexai.import_data import import_data
+from genexai.io import formats, looks_like_counts
+from genexai.io._text import read_matrix
 
 #: label column and the labels-table column of matrix ids, per TCGA format
 PAPER_LABELS = {
@@ -81,7 +84,7 @@ def assert_imported(adata: ad.AnnData, frame: pd.DataFrame, labels: np.ndarray) 
 @pytest.mark.parametrize("fmt", ["pancan_gdc", "pancan_xena", "xena_htseq"])
 def test_tcga_formats_follow_the_paper(written, fmt):
     matrix, labels = written[fmt]
-    adata = read_input(matrix, format=fmt, labels=labels)
+    adata = import_data(matrix, format=fmt, labels=labels)
     assert_imported(adata, *paper_tcga(matrix, labels, fmt))
     record = adata.uns[keys.UNS][keys.IMPORT]
     assert record["format"] == fmt and record["files"] == [matrix.name, labels.name]
@@ -92,7 +95,7 @@ def test_tcga_formats_follow_the_paper(written, fmt):
 def test_pancan_filters_in_the_papers_order(written):
     """max > 0 looks at every sample, the NaN filter only at primary tumours."""
     matrix, labels = written["pancan_gdc"]
-    adata = read_input(matrix, format="pancan_gdc", labels=labels)
+    adata = import_data(matrix, format="pancan_gdc", labels=labels)
     assert "A1BG|1" in adata.var_names  # positive only in a metastasis
     assert "GATA3|2625" in adata.var_names  # NaN only in a metastasis
     assert "TP53|7157" not in adata.var_names  # NaN in a primary tumour
@@ -105,10 +108,10 @@ def test_pancan_filters_in_the_papers_order(written):
 
 def test_star_counts(written):
     folder, sheet = written["star_counts"]
-    adata = read_input(folder, format="star_counts", labels=sheet)
+    adata = import_data(folder, format="star_counts", labels=sheet)
     assert_imported(adata, *paper_star(folder, sheet))
     assert adata.uns[keys.UNS][keys.IMPORT][keys.HAS_COUNTS] is True
-    tpm = read_input(folder, format="star_counts", labels=sheet, layer="tpm_unstranded")
+    tpm = import_data(folder, format="star_counts", labels=sheet, layer="tpm_unstranded")
     assert tpm.uns[keys.UNS][keys.IMPORT][keys.HAS_COUNTS] is False
 
 
@@ -116,9 +119,9 @@ def test_star_counts_folder_staged_as_a_link(written, tmp_path):
     """Nextflow stages the folder as a symbolic link named input.data."""
     folder, sheet = written["star_counts"]
     (tmp_path / "input.data").symlink_to(folder, target_is_directory=True)
-    linked = read_input(tmp_path / "input.data", format="star_counts", labels=sheet)
+    linked = import_data(tmp_path / "input.data", format="star_counts", labels=sheet)
     np.testing.assert_array_equal(
-        linked.X, read_input(folder, format="star_counts", labels=sheet).X
+        linked.X, import_data(folder, format="star_counts", labels=sheet).X
     )
 
 
@@ -131,7 +134,7 @@ def test_star_counts_portal_2_sheet(written, tmp_path):
     )
     new_sheet = tmp_path / "gdc_sample_sheet.2025-05-22.tsv"
     table.to_csv(new_sheet, sep="\t", index=False)
-    adata = read_input(folder, format="star_counts", labels=new_sheet)
+    adata = import_data(folder, format="star_counts", labels=new_sheet)
     assert list(adata.obs[keys.LABEL].cat.categories) == ["Normal", "Tumor"]
 
 
@@ -140,7 +143,7 @@ def test_table(written, transpose):
     matrix, labels = written["table"]
     if transpose:
         matrix = matrix.parent / "expression_genes_by_samples.tsv.gz"
-    adata = read_input(matrix, format="table", labels=labels, transpose=transpose)
+    adata = import_data(matrix, format="table", labels=labels, transpose=transpose)
     frame = pd.read_csv(written["table"][0], index_col=0)
     y = pd.read_csv(labels, index_col=0)["condition"].reindex(frame.index).to_numpy()
     assert_imported(adata, frame, y)
@@ -159,7 +162,7 @@ def test_table(written, transpose):
 def test_h5ad(written, options, matrix, has_counts):
     path, _ = written["h5ad"]
     source = ad.read_h5ad(path)
-    adata = read_input(path, format="h5ad", label_key="cell_type", **options)
+    adata = import_data(path, format="h5ad", label_key="cell_type", **options)
     np.testing.assert_array_equal(adata.X, matrix(source))
     assert list(adata.obs[keys.LABEL].cat.categories) == ["T", "B", "NK"]  # categorical order
     assert adata.obs["n_counts"].equals(source.obs["n_counts"])
@@ -187,7 +190,7 @@ def test_h5ad_keeps_simulation_fields(tmp_path):
         uns={keys.UNS: {keys.SIMULATE: {"seed": 3}}},
     )
     source.write_h5ad(tmp_path / "sim.h5ad")
-    adata = read_input(tmp_path / "sim.h5ad", format="h5ad")
+    adata = import_data(tmp_path / "sim.h5ad", format="h5ad")
     assert adata.obs[keys.SUBCLASS].equals(source.obs[keys.SUBCLASS])
     pd.testing.assert_frame_equal(adata.varm[keys.INFORMATIVE], informative)
     assert adata.uns[keys.UNS][keys.SIMULATE]["seed"] == 3
@@ -202,11 +205,11 @@ def test_numeric_labels_sort_as_numbers(tmp_path, source):
         )
         rows = "".join(f"s{i}\t{c}\n" for i, c in enumerate(classes))
         (tmp_path / "y.tsv").write_text("id\tclass\n" + rows)
-        adata = read_input(tmp_path / "x.tsv", format="table", labels=tmp_path / "y.tsv")
+        adata = import_data(tmp_path / "x.tsv", format="table", labels=tmp_path / "y.tsv")
     else:
         obs = pd.DataFrame({"class": classes}, index=[f"s{i}" for i in range(12)])
         ad.AnnData(np.ones((12, 2), np.float32), obs=obs).write_h5ad(tmp_path / "x.h5ad")
-        adata = read_input(tmp_path / "x.h5ad", format="h5ad", label_key="class")
+        adata = import_data(tmp_path / "x.h5ad", format="h5ad", label_key="class")
     assert list(adata.obs[keys.LABEL].cat.categories) == ["0", "5", "10"]
     assert list(adata.obs[keys.LABEL].astype(str)) == [str(c) for c in classes]
 
@@ -227,17 +230,60 @@ def test_committed_copy_is_current(tmp_path):
     assert fresh.keys() == set(formats.FORMATS)
 
 
+# --- the readers, before any filter ------------------------------------------------
+
+
+def test_spec_table_covers_every_format():
+    """Dispatch is by the spec table: one spec, with its reader, per name of the Literal."""
+    assert tuple(formats.SPECS) == formats.FORMATS
+    readers = {fmt: spec.reader.__name__ for fmt, spec in formats.SPECS.items()}
+    assert readers["h5ad"] == "read_anndata" and readers["star_counts"] == "read_star_counts"
+    assert {readers[f] for f in ("table", "pancan_gdc", "pancan_xena", "xena_htseq")} == {
+        "read_text"
+    }
+
+
+@pytest.mark.parametrize("fmt", formats.FORMATS)
+def test_read_source_is_the_input_before_any_filter(written, fmt):
+    data, labels = written[fmt]
+    options = {"label_key": "cell_type"} if fmt == "h5ad" else {}
+    source = formats.read_source(data, format=fmt, labels=labels, **options)
+    assert source.x.dtype == np.float32
+    assert source.x.shape == (len(source.samples), len(source.genes))
+    assert source.labels.index.equals(source.samples)
+    assert source.files == [p.name for p in (data, labels) if p is not None]
+    assert (source.primary is not None) == fmt.startswith("pancan")
+    record = import_data(data, format=fmt, labels=labels, **options).uns[keys.UNS][keys.IMPORT]
+    assert (record["n_samples_read"], record["n_genes_read"]) == source.x.shape
+
+
+def test_read_source_pancan_gdc_against_pandas(written):
+    """Every sample and gene of the file, NaN kept; primary mask and per-patient labels."""
+    matrix, labels = written["pancan_gdc"]
+    source = formats.read_source(matrix, format="pancan_gdc", labels=labels)
+    frame = pd.read_csv(matrix, sep="\t", index_col=0).T
+    assert list(source.samples) == list(frame.index)
+    assert list(source.genes) == list(frame.columns)
+    # float32 storage of float64 values: one rounding, 6e-8 relative; NaN where NaN
+    np.testing.assert_allclose(source.x, frame.to_numpy(dtype=np.float64), rtol=3e-7, atol=1e-30)
+    primary = [s.split("-")[3][:2] in ("01", "03") for s in frame.index]
+    np.testing.assert_array_equal(source.primary, primary)
+    lookup = pd.read_csv(labels, sep="\t").set_index("bcr_patient_barcode")["type"]
+    expected = lookup.reindex([s[:12] for s in frame.index]).to_numpy()
+    assert list(source.labels.fillna("-")) == list(pd.Series(expected).fillna("-"))
+
+
 # --- the text reader -------------------------------------------------------------
 
 
 def _write(path: Path, text: str, *, compress: str = "") -> Path:
     data = text.encode()
-    opener = {"": lambda d: d, "gzip": gzip.compress, "bz2": bz2.compress}[compress]
-    path.write_bytes(opener(data))
+    opener = {"": lambda d: d, "gzip": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
+    path.write_bytes(opener[compress](data))
     return path
 
 
-@pytest.mark.parametrize("compress", ["", "gzip", "bz2"])
+@pytest.mark.parametrize("compress", ["", "gzip", "bz2", "xz"])
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_reader_by_content_not_name(tmp_path, compress, newline):
     """The pipeline stages files as input.data: compression and separator are sniffed."""
@@ -245,32 +291,34 @@ def test_reader_by_content_not_name(tmp_path, compress, newline):
     text = text.replace("\n", newline)
     matrix = _write(tmp_path / "input.data", text, compress=compress)
     labels = _write(tmp_path / "labels.data", "s\tl\ns1\ta\ns2\tb\ns3\ta\n", compress=compress)
-    adata = read_input(matrix, format="table", labels=labels, transpose=True, filter_genes=True)
+    adata = import_data(matrix, format="table", labels=labels, transpose=True, filter_genes=True)
     assert list(adata.var_names) == ["g3"]  # the others have an empty or NA cell
     np.testing.assert_array_equal(adata.X[:, 0], [7, 8, 9])
 
 
-def test_reader_blocks_do_not_change_the_result(written, monkeypatch):
-    matrix, labels = written["pancan_gdc"]
-    whole = read_input(matrix, format="pancan_gdc", labels=labels)
-    monkeypatch.setattr(formats, "BLOCK_ELEMENTS", 7)  # one or two rows per block
-    blocked = read_input(matrix, format="pancan_gdc", labels=labels)
-    np.testing.assert_array_equal(whole.X, blocked.X)
-    assert whole.obs.equals(blocked.obs) and whole.var_names.equals(blocked.var_names)
+@pytest.mark.parametrize("fmt", ["pancan_gdc", "pancan_xena"])
+def test_reader_blocks_do_not_change_the_result(written, fmt):
+    matrix, _ = written[fmt]
+    spec = formats.SPECS[fmt]
+    options = {"genes_in_rows": True, "header_cell": spec.header, "log2p1": spec.log2p1}
+    x, samples, genes = read_matrix(matrix, **options)
+    blocked = read_matrix(matrix, **options, max_elements=7)  # one or two rows per block
+    np.testing.assert_array_equal(x, blocked[0])  # NaN cells included
+    assert samples.equals(blocked[1]) and genes.equals(blocked[2])
 
 
 @pytest.mark.parametrize("fmt", ["pancan_xena", "table"])
 def test_progress_counts_input_bytes(written, fmt):
     matrix, labels = written[fmt]
     seen: list[int] = []
-    read_input(matrix, format=fmt, labels=labels, progress=seen.append)
+    import_data(matrix, format=fmt, labels=labels, progress=seen.append)
     assert sum(seen) == formats.input_size(matrix) == matrix.stat().st_size
 
 
 def test_progress_star_counts(written):
     folder, sheet = written["star_counts"]
     seen: list[int] = []
-    read_input(folder, format="star_counts", labels=sheet, progress=seen.append)
+    import_data(folder, format="star_counts", labels=sheet, progress=seen.append)
     assert len(seen) == 10 and sum(seen) == formats.input_size(folder)
 
 
@@ -285,7 +333,7 @@ def test_progress_star_counts(written):
 )
 def test_label_filters(written, keep, drop, expected):
     matrix, labels = written["xena_htseq"]
-    adata = read_input(
+    adata = import_data(
         matrix, format="xena_htseq", labels=labels, keep_labels=keep, drop_labels=drop
     )
     expected = expected or ["Primary Tumor", "Solid Tissue Normal"]
@@ -294,7 +342,7 @@ def test_label_filters(written, keep, drop, expected):
 
 def test_filter_genes_can_be_turned_off(written):
     matrix, labels = written["xena_htseq"]
-    adata = read_input(matrix, format="xena_htseq", labels=labels, filter_genes=False)
+    adata = import_data(matrix, format="xena_htseq", labels=labels, filter_genes=False)
     assert adata.n_vars == 17 and "__no_feature" in adata.var_names
 
 
@@ -377,7 +425,7 @@ BAD = [
     ),
     pytest.param(
         lambda t, w: _table_case(t, GOOD) | {"format": "xlsx"},
-        r"--format: expected one of h5ad, table",
+        r"^format: expected one of h5ad, table, .*, found 'xlsx'$",
         id="unknown_format",
     ),
     pytest.param(
@@ -402,7 +450,7 @@ BAD = [
     ),
     pytest.param(
         lambda t, w: _table_case(t, GOOD) | {"path": w["pancan_xena"][0], "format": "pancan_gdc"},
-        r"first header cell is 'sample', expected 'gene_id'; is --format right",
+        r"first header cell is 'sample', expected 'gene_id'; is the format right",
         id="wrong_tcga_layout",
     ),
     pytest.param(
@@ -502,12 +550,12 @@ BAD = [
     ),
     pytest.param(
         lambda t, w: _table_case(t, GOOD, layer="counts"),
-        r"--layer: applies to --format h5ad or star_counts, not table",
+        r"^layer: applies to format h5ad or star_counts, not table$",
         id="layer_misused",
     ),
     pytest.param(
         lambda t, w: _gdc_case(t, w, lambda s: s, transpose=True),
-        r"--transpose: applies to --format table only",
+        r"^transpose: applies to format table only; pancan_gdc has a fixed layout$",
         id="transpose_misused",
     ),
     pytest.param(
@@ -517,8 +565,28 @@ BAD = [
     ),
     pytest.param(
         lambda t, w: {"path": w["table"][0], "format": "table"},
-        r"--labels: --format table needs a labels",
+        r"^labels: format table needs a labels",
         id="labels_required",
+    ),
+    pytest.param(
+        lambda t, w: _table_case(t, GOOD, use_raw=True),
+        r"^use_raw: applies to format h5ad only, and not together with layer$",
+        id="use_raw_misused",
+    ),
+    pytest.param(
+        lambda t, w: {"path": w["h5ad"][0], "format": "h5ad", "layer": "counts", "use_raw": True},
+        r"^use_raw: applies to format h5ad only, and not together with layer$",
+        id="use_raw_with_layer",
+    ),
+    pytest.param(
+        lambda t, w: _star_case(t, w, lambda s: s) | {"layer": "counts"},
+        r"^layer: a star_counts value column is one of unstranded, .*, found 'counts'$",
+        id="star_layer_unknown",
+    ),
+    pytest.param(
+        lambda t, w: _table_case(t, GOOD, labels="id\ta\tb\nA\tx\t1\nB\ty\t2\nC\tx\t1\n"),
+        r"l\.tsv: no label column; expected one label column, .* \(give label_key\)$",
+        id="label_column_ambiguous",
     ),
 ]
 
@@ -528,5 +596,6 @@ def test_bad_input(tmp_path, written, case, message):
     options = case(tmp_path, written)
     path = options.pop("path")
     with pytest.raises(InputError, match=message) as caught:
-        read_input(path, **options)
+        import_data(path, **options)
     assert "\n" not in str(caught.value)
+    assert "--" not in str(caught.value)  # the library names parameters, not CLI flags

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
-from genexai.io.formats import read_input
+from genexai.import_data import import_data
 
 TESTS = Path(__file__).resolve().parents[1]
 SCRIPT = TESTS.parent / "bin" / "import_data.py"
@@ -41,7 +41,7 @@ def written(tmp_path_factory):
     return fx.write_all(tmp_path_factory.mktemp("formats"))
 
 
-#: (format, extra CLI options, the same options for read_input)
+#: (format, extra CLI options, the same options for import_data)
 CASES = [
     pytest.param("pancan_gdc", [], {}, id="pancan_gdc"),
     pytest.param("pancan_xena", [], {}, id="pancan_xena"),
@@ -86,7 +86,7 @@ def test_imports_every_format(main, written, tmp_path, fmt, options, kwargs):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     got = io.read_h5ad(out)
-    expected = read_input(data, format=fmt, labels=labels, **kwargs)
+    expected = import_data(data, format=fmt, labels=labels, **kwargs)
     np.testing.assert_array_equal(got.X, expected.X)
     assert got.obs_names.equals(expected.obs_names) and got.var_names.equals(expected.var_names)
     assert got.obs[keys.LABEL].equals(expected.obs[keys.LABEL])
@@ -102,7 +102,7 @@ def test_transpose(main, written, tmp_path):
     result = CliRunner().invoke(main, [*map(str, args), "--output", str(out)])
     assert result.exit_code == 0, result.output
     np.testing.assert_array_equal(
-        ad.read_h5ad(out).X, read_input(matrix, format="table", labels=labels).X
+        ad.read_h5ad(out).X, import_data(matrix, format="table", labels=labels).X
     )
 
 
@@ -113,9 +113,12 @@ def test_transpose(main, written, tmp_path):
             ["--format", "table", "--labels", "nope.tsv"],
             r"nope\.tsv: no such file \(labels table\)",
         ),
-        (["--format", "table"], r"--labels: --format table needs a labels"),
+        (["--format", "table"], r"^Error: import: labels: format table needs a labels"),
         (["--format", "h5ad"], r"expression\.csv: not a readable HDF5/\.h5ad file"),
-        (["--format", "table", "--layer", "x", "--labels", "y"], r"--layer: applies to"),
+        (
+            ["--format", "table", "--layer", "x", "--labels", "y"],
+            r"^Error: import: layer: applies to format h5ad or star_counts, not table$",
+        ),
     ],
     ids=["missing_labels", "labels_required", "csv_as_h5ad", "layer_misused"],
 )

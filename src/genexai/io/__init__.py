@@ -2,8 +2,9 @@
 
 Safe AnnData reads and atomic writes (:mod:`._h5ad`), rows and row blocks of
 dense or sparse matrices (:mod:`._matrix`), split selection
-(:mod:`._splits`) and matching by name (:mod:`._align`). The importers of
-public expression formats live in :mod:`genexai.io.formats`.
+(:mod:`._splits`), matching by name (:mod:`._align`) and checks on matrix
+values (:mod:`._values`). The readers of public expression formats live in
+:mod:`genexai.io.formats` (used by :mod:`genexai.import_data`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ._h5ad import (
 )
 from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks
 from ._splits import Split, split_indices, split_rows
+from ._values import looks_like_counts
 
 __all__ = [
     "BLOCK_ELEMENTS",
@@ -35,6 +37,7 @@ __all__ = [
     "class_names",
     "dense_rows",
     "label_codes",
+    "looks_like_counts",
     "name_order",
     "read_h5ad",
     "row_blocks",
