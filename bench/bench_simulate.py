@@ -27,7 +27,8 @@ import click
 import numpy as np
 
 from genexai import io
-from genexai.simulate import CONFIGS, _draw_parameters, simulate
+from genexai.simulate import CONFIGS, simulate
+from genexai.simulation import draw_parameters
 
 
 def two_stage(params, subclass, n_reads, rng, *, dense):
@@ -60,7 +61,7 @@ def peak_rss_gb() -> float:
 @click.option("--seed", type=int, default=0)
 @click.option("--baseline-samples", type=int, default=5, help="Samples per baseline.")
 @click.option("--write/--no-write", default=True, help="Also time the gzip .h5ad write.")
-def main(name, n_samples, threads, seed, baseline_samples, write):
+def main(*, name, n_samples, threads, seed, baseline_samples, write):
     config = CONFIGS[name]
     n = n_samples or config.n_samples
     print(f"{name}: {n} samples x {config.n_genes} genes, {threads} thread(s)")
@@ -80,7 +81,7 @@ def main(name, n_samples, threads, seed, baseline_samples, write):
         print(f"write_h5ad (gzip): {seconds:.2f} s, {size:.0f} MiB")
     del adata
 
-    params = _draw_parameters(config, np.random.default_rng(seed))
+    params = draw_parameters(config, np.random.default_rng(seed))
     subclass = np.arange(baseline_samples) % config.n_classes
     for dense in (True, False):
         start, base_cpu = time.perf_counter(), time.process_time()

@@ -36,7 +36,7 @@ from genexai.train import DEFAULTS, Schedule, fit
 
 
 def make_data(
-    n_train: int, n_test: int, n_genes: int, n_classes: int, n_over: int, seed: int
+    n_train: int, n_test: int, n_genes: int, n_classes: int, *, n_over: int, seed: int
 ) -> ad.AnnData:
     """Prepared-like data: log pathway activity + gene noise, z-scored on train.
 
@@ -102,7 +102,7 @@ def main() -> None:
     )
     start = time.perf_counter()
     adata = make_data(
-        args.n_train, args.n_test, args.n_genes, args.n_classes, args.n_over, args.seed
+        args.n_train, args.n_test, args.n_genes, args.n_classes, n_over=args.n_over, seed=args.seed
     )
     print(
         f"data: {args.n_train} train + {args.n_test} test x {args.n_genes} genes, "

@@ -199,14 +199,14 @@ def test_dropout_has_torch_law(p):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        pytest.param({"arch": "CNN"}, "--model: expected one of", id="unknown-arch"),
+        pytest.param({"arch": "CNN"}, "^arch: expected one of", id="unknown-arch"),
         pytest.param({"arch": "DiffuseLR"}, "needs a gene graph", id="diffused-no-graph"),
         pytest.param({"graph": random_graph(N_GENES)}, "does not use a gene graph", id="lr-graph"),
         pytest.param(
             {"arch": "DiffuseMLP", "graph": random_graph(5)}, "24 x 24 graph", id="graph-shape"
         ),
-        pytest.param({"dropout": 1.0}, "--dropout", id="dropout"),
-        pytest.param({"arch": "MLP", "hidden": 0}, "--hidden", id="hidden"),
+        pytest.param({"dropout": 1.0}, "^dropout: ", id="dropout"),
+        pytest.param({"arch": "MLP", "hidden": 0}, "^hidden: ", id="hidden"),
         pytest.param({"n_classes": 1}, "2 classes", id="one-class"),
     ],
 )
@@ -220,13 +220,13 @@ def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected
-    with pytest.raises(InputError, match="--device"):
+    with pytest.raises(InputError, match="^device: "):
         resolve_device("tpu")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_without_gpu_is_an_error_not_a_fallback():
-    with pytest.raises(InputError, match="--device cuda: CUDA is not available"):
+    with pytest.raises(InputError, match="device 'cuda': CUDA is not available"):
         resolve_device("cuda")
 
 
@@ -335,7 +335,7 @@ def test_load_model_unknown_arch_and_missing_file(tmp_path):
     payload = torch.load(path, weights_only=True)
     payload["meta"] = payload["meta"].replace('"arch": "LR"', '"arch": "GNN"')
     torch.save(payload, path)
-    with pytest.raises(InputError, match=f"{path}: --model: expected one of"):
+    with pytest.raises(InputError, match=f"{path}: arch: expected one of"):
         load_model(path)
 
 

@@ -1,4 +1,5 @@
-"""Tests of genexai.simulate against the paper's tables and plain re-implementations.
+"""Tests of genexai.simulate and its kernels (genexai.simulation) against the
+paper's tables and plain re-implementations.
 
 Statistical tests compare sample moments with a z-score bounded by 5: for
 one gene a false alarm has probability ~6e-7, so the ~100 genes of a test
@@ -16,22 +17,24 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from genexai import keys
-from genexai import simulate as simulate_module
 from genexai.errors import InputError
 from genexai.simulate import (
     CONFIGS,
-    POISSON_SLACK,
     SimulationConfig,
-    _categorical_counts,
-    _class_sizes,
-    _draw_parameters,
-    _mixture,
-    _sample_counts,
-    _sample_matrix,
     get_config,
     parse_merge,
     parse_proportions,
     simulate,
+)
+from genexai.simulation import (
+    POISSON_SLACK,
+    _sampler,
+    categorical_counts,
+    class_sizes,
+    draw_parameters,
+    mixture,
+    sample_counts,
+    sample_matrix,
 )
 
 Z_MAX = 5.0
@@ -125,7 +128,7 @@ def z_exact(x, mean, var):
     ],
 )
 def test_paper_configurations(
-    name, n_classes, n_task, n_genes, n_pathways, n_over, layout, n_samples
+    *, name, n_classes, n_task, n_genes, n_pathways, n_over, layout, n_samples
 ):
     config = CONFIGS[name]
     got = (config.n_classes, config.n_genes, config.n_pathways, config.n_over)
@@ -136,7 +139,7 @@ def test_paper_configurations(
     assert config.task_classes().max() + 1 == n_task
     if n_task < n_classes:  # method.md §1.6: 0 … C-2 -> class 0, C-1 -> class 1
         assert config.task_classes().tolist() == [0] * (n_classes - 1) + [1]
-    sizes = _class_sizes(n_samples, config.resolved_proportions())
+    sizes = class_sizes(n_samples, config.resolved_proportions())
     assert (sizes == n_samples // n_classes).all()
 
 
@@ -145,7 +148,7 @@ def test_paper_alpha_and_pathways(name):
     """Alpha is 4 on background pathways and 8 on a class's consecutive
     over-expressed block (method.md §1.2); SIMU2 pathways are non-empty."""
     config = CONFIGS[name]
-    params = _draw_parameters(config, np.random.default_rng(0))
+    params = draw_parameters(config, np.random.default_rng(0))
     c, n_over = config.n_classes, config.n_over
     assert params.over_pathways.tolist() == np.arange(c * n_over).reshape(c, n_over).tolist()
     expected = np.full((c, config.n_pathways), 4.0)
@@ -243,7 +246,7 @@ def test_merge(merge, expected):
     ],
 )
 def test_class_sizes_match_plain(n_samples, proportions):
-    sizes = _class_sizes(n_samples, np.asarray(proportions))
+    sizes = class_sizes(n_samples, np.asarray(proportions))
     assert sizes.tolist() == plain_class_sizes(n_samples, proportions)
     assert sizes.sum() == n_samples
     assert (np.abs(sizes - n_samples * np.asarray(proportions)) < 1).all()
@@ -266,7 +269,7 @@ def test_class_proportions():
 
 
 def test_seeds_threads_and_chunks(monkeypatch):
-    monkeypatch.setattr(simulate_module, "CHUNK_ELEMENTS", 1 << 16)  # a few rows a chunk
+    monkeypatch.setattr(_sampler, "CHUNK_ELEMENTS", 1 << 16)  # a few rows a chunk
     config = dataclasses.replace(CONFIGS["test"], n_samples=100)
     ticks = []
     one = simulate(config, seed=5, threads=1, progress=ticks.append)
@@ -294,9 +297,9 @@ def test_fixed_theta_matches_two_stage(config, n_reads, slack):
     and with n q and n q (1 - q). Slack <= 0 sends about half or all of the
     rows through the multinomial fallback."""
     rng = np.random.default_rng(11)
-    params = _draw_parameters(config, rng)
+    params = draw_parameters(config, rng)
     theta = np.tile(rng.dirichlet(params.alpha[0]), (2_000, 1))
-    fast = _sample_counts(_mixture(theta, params.beta), n_reads, rng, slack=slack)
+    fast = sample_counts(mixture(theta, params.beta), n_reads, rng, slack=slack)
     plain = plain_two_stage(theta, params.beta, n_reads, rng)
     assert (fast.sum(1) == n_reads).all()
 
@@ -322,7 +325,7 @@ def test_categorical_counts_match_multinomial(reads):
     rows = np.tile(q, (4_000, 1))
     per_row = np.full(4_000, reads)
     per_row[::2] = 0  # empty rows in between must not shift the others
-    fast = _categorical_counts(rows, per_row, rng)
+    fast = categorical_counts(rows, per_row, rng)
     assert (fast.sum(1) == per_row).all()
     assert (fast[:, [0, 17, 39]] == 0).all()
     if reads > 1:
@@ -342,9 +345,9 @@ def test_simulation_matches_two_stage(config, n_reads):
     exact values agree within sampling error."""
     config = dataclasses.replace(config, n_reads=n_reads)
     rng = np.random.default_rng(12)
-    params = _draw_parameters(config, rng)
+    params = draw_parameters(config, rng)
     subclass = np.repeat([0, 1], 2_000)
-    fast = _sample_matrix(
+    fast = sample_matrix(
         config, params, subclass, np.random.SeedSequence(13), threads=1, progress=None
     )
     theta = np.concatenate([rng.dirichlet(params.alpha[c], size=2_000) for c in (0, 1)])
@@ -378,8 +381,8 @@ def test_redraw_only_failing_pathways(layout):
     config = dataclasses.replace(
         CONFIGS["test"], layout=layout, min_prop=0.0, n_pathways=200, n_genes=2_000
     )
-    loose = _draw_parameters(config, np.random.default_rng(1))
-    strict = _draw_parameters(dataclasses.replace(config, min_prop=0.05), np.random.default_rng(1))
+    loose = draw_parameters(config, np.random.default_rng(1))
+    strict = draw_parameters(dataclasses.replace(config, min_prop=0.05), np.random.default_rng(1))
     over = np.zeros(config.n_pathways, dtype=bool)
     over[strict.over_pathways] = True
     passed = np.array([row.data.min() >= 0.05 for row in loose.beta])
@@ -395,7 +398,7 @@ def test_redraw_only_failing_pathways(layout):
 @pytest.mark.parametrize("seed", range(8))
 def test_simu1_parameters_never_crash(seed):
     """The reference crashed for 6 of seeds 0-7 (method.md §1.5)."""
-    params = _draw_parameters(CONFIGS["SIMU1"], np.random.default_rng(seed))
+    params = draw_parameters(CONFIGS["SIMU1"], np.random.default_rng(seed))
     over = params.beta[params.over_pathways.ravel()]
     assert over.data.min() >= 0.01
 
@@ -407,7 +410,7 @@ def test_random_memberships_match_bernoulli():
     config = SimulationConfig(
         "m", 2, n_genes, n_pathways, 1, 10, "random", genes_per_pathway=k, min_prop=0.0
     )
-    beta = _draw_parameters(config, np.random.default_rng(2)).beta
+    beta = draw_parameters(config, np.random.default_rng(2)).beta
     sizes = np.diff(beta.indptr)
     plain_sizes, plain_counts = plain_membership(n_pathways, n_genes, k, np.random.default_rng(3))
     assert sizes.min() >= 1
@@ -428,36 +431,36 @@ def test_random_memberships_match_bernoulli():
 @pytest.mark.parametrize(
     ("name", "overrides", "match"),
     [
-        pytest.param("SIMU9", {}, r"--config: expected one of SIMU1.*found 'SIMU9'", id="config"),
-        pytest.param("test", {"n_genes": 0}, r"--n-genes: expected a positive", id="genes"),
-        pytest.param("test", {"n_pathways": -1}, r"--n-pathways", id="pathways"),
-        pytest.param("test", {"n_reads": 0}, r"--n-reads", id="reads"),
-        pytest.param("test", {"n_classes": 1}, r"--n-classes: expected an integer >= 2", id="cls"),
-        pytest.param("test", {"n_samples": 3}, r"--n-samples: expected an integer >= 4", id="n"),
-        pytest.param("test", {"n_over": 51}, r"--n-over: .* found 51 \* 4 = 204", id="over"),
-        pytest.param("test", {"n_pathways": 150}, r"--n-genes: the block layout", id="block"),
-        pytest.param("test", {"class_gap": 0.0}, r"--class-gap: expected a positive", id="gap"),
-        pytest.param("test", {"alpha_scale": -4.0}, r"--alpha-scale", id="alpha"),
-        pytest.param("test", {"eta_concentration": float("nan")}, r"--eta-conc", id="eta"),
-        pytest.param("test", {"layout": "grid"}, r"--layout", id="layout"),
-        pytest.param("test", {"min_prop": 0.1}, r"--min-prop: expected 0 <= min_prop", id="min"),
+        pytest.param("SIMU9", {}, r"^name: .*one of SIMU1.*'SIMU9'", id="config"),
+        pytest.param("test", {"n_genes": 0}, r"n_genes: expected a positive", id="genes"),
+        pytest.param("test", {"n_pathways": -1}, r"^n_pathways: expected", id="pathways"),
+        pytest.param("test", {"n_reads": 0}, r"^n_reads: expected a positive", id="reads"),
+        pytest.param("test", {"n_classes": 1}, r"n_classes: expected an integer >= 2", id="cls"),
+        pytest.param("test", {"n_samples": 3}, r"n_samples: expected an integer >= 4", id="n"),
+        pytest.param("test", {"n_over": 51}, r"n_over: .* found 51 \* 4 = 204", id="over"),
+        pytest.param("test", {"n_pathways": 150}, r"n_genes: the block layout", id="block"),
+        pytest.param("test", {"class_gap": 0.0}, r"class_gap: expected a positive", id="gap"),
+        pytest.param("test", {"alpha_scale": -4.0}, r"^alpha_scale: expected", id="alpha"),
+        pytest.param("test", {"eta_concentration": float("nan")}, r"^eta_concentration:", id="eta"),
+        pytest.param("test", {"layout": "grid"}, r"^layout: expected one of", id="layout"),
+        pytest.param("test", {"min_prop": 0.1}, r"min_prop: expected 0 <= min_prop", id="min"),
         pytest.param(
             "test",
             {"layout": "random", "genes_per_pathway": 3_000},
-            r"--genes-per-pathway: expected at most n_genes",
+            r"genes_per_pathway: expected at most n_genes",
             id="random-size",
         ),
         pytest.param(
-            "test", {"class_proportions": (0.5, 0.5)}, r"--class-proportions: expected 4", id="p"
+            "test", {"class_proportions": (0.5, 0.5)}, r"class_proportions: expected 4", id="p"
         ),
         pytest.param(
             "test", {"class_proportions": (0.5, 0.5, 0.5, 0.5)}, r"summing to 1", id="p-sum"
         ),
         pytest.param("test", {"class_proportions": (1.2, -0.2, 0.0, 0.0)}, r"positive", id="p-neg"),
-        pytest.param("test", {"merge": (0, 1)}, r"--merge: expected 4 integer", id="merge-len"),
-        pytest.param("test", {"merge": (0, 0, 2, 2)}, r"--merge: .*every value", id="merge-gap"),
-        pytest.param("test", {"merge": (0, 0, 0, 0)}, r"--merge: .*T >= 2", id="merge-one"),
-        pytest.param("test", {"merge": "pairs"}, r"--merge: expected one of", id="merge-rule"),
+        pytest.param("test", {"merge": (0, 1)}, r"merge: expected 4 integer", id="merge-len"),
+        pytest.param("test", {"merge": (0, 0, 2, 2)}, r"merge: .*every value", id="merge-gap"),
+        pytest.param("test", {"merge": (0, 0, 0, 0)}, r"merge: .*T >= 2", id="merge-one"),
+        pytest.param("test", {"merge": "pairs"}, r"merge: expected one of", id="merge-rule"),
     ],
 )
 def test_bad_config(name, overrides, match):
@@ -468,9 +471,9 @@ def test_bad_config(name, overrides, match):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        pytest.param({"seed": -1}, r"--seed", id="seed"),
-        pytest.param({"seed": 0, "threads": 0}, r"--threads", id="threads"),
-        pytest.param({"seed": 0, "n_samples": 0}, r"--n-samples", id="samples"),
+        pytest.param({"seed": -1}, r"^seed: expected a non-negative", id="seed"),
+        pytest.param({"seed": 0, "threads": 0}, r"^threads: expected a positive", id="threads"),
+        pytest.param({"seed": 0, "n_samples": 0}, r"^n_samples: expected an", id="samples"),
     ],
 )
 def test_bad_simulate_arguments(kwargs, match):
@@ -480,13 +483,13 @@ def test_bad_simulate_arguments(kwargs, match):
 
 def test_empty_class_from_proportions():
     config = dataclasses.replace(CONFIGS["test"], class_proportions=(0.01, 0.33, 0.33, 0.33))
-    with pytest.raises(InputError, match=r"--n-samples: 20 samples leave generated class 0"):
+    with pytest.raises(InputError, match=r"n_samples: 20 samples leave generated class 0"):
         simulate(config, n_samples=20, seed=0)
 
 
 def test_unsatisfiable_min_prop():
     config = get_config("test", min_prop=0.0999, n_samples=4)
-    with pytest.raises(InputError, match=r"--min-prop: .* after 1000 redraws"):
+    with pytest.raises(InputError, match=r"min_prop: .* after 1000 redraws"):
         simulate(config, seed=0)
 
 
@@ -510,7 +513,7 @@ def test_parsers(parse, text, expected):
 
 @pytest.mark.parametrize(
     ("parse", "text", "match"),
-    [(parse_proportions, "0.5;0.5", "--class-proportions"), (parse_merge, "0,a", "--merge")],
+    [(parse_proportions, "0.5;0.5", "^class_proportions: "), (parse_merge, "0,a", "^merge: ")],
 )
 def test_parser_errors(parse, text, match):
     with pytest.raises(InputError, match=match):

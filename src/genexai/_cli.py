@@ -49,7 +49,13 @@ def setup_logging(*, verbose: bool) -> None:
 
 
 def set_threads(threads: int) -> None:
-    """Use ``threads`` CPU threads in torch (and BLAS through env, if not set)."""
+    """Use ``threads`` CPU threads in torch's intra-op pool (``torch.set_num_threads``).
+
+    Only torch's: the BLAS and OpenMP pools behind numpy and scipy keep the
+    sizes the environment gives them (``OMP_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS``; by default, every core). Limiting them here could
+    change the order of float sums in numpy/scipy code, and so its outputs.
+    """
     import torch
 
     torch.set_num_threads(threads)

@@ -104,7 +104,7 @@ def correlation_graph(
         msg = f"training matrix: need at least 2 samples to correlate genes, found shape {x.shape}"
         raise InputError(msg)
     if block_size < 1:
-        msg = f"--block-size: expected a positive number of genes, found {block_size}"
+        msg = f"block_size: expected a positive number of genes, found {block_size}"
         raise InputError(msg)
     g = x.shape[1]
     z = torch.from_numpy(_standardise(x, block_size=block_size))

@@ -1,7 +1,21 @@
-"""Every obs/var/uns/layer key genexai reads or writes, spelled once.
+"""Every obs/var/varm/uns/layers key genexai reads or writes, spelled once.
 
-Grouped by the step that writes them. Other modules import these names;
-no key string appears anywhere else in the package.
+Grouped by the step that writes them. Code that reads or writes one of these
+keys imports its name here; no other module spells it. Not listed here, and
+spelled where they are written:
+
+- the parameter entries of ``uns[UNS][<step>]`` named after the step
+  function's arguments (``seed``, ``test_size``, …; for SIMULATE the
+  ``SimulationConfig`` fields), unless code other than the writer looks one
+  up (then it is here: ``TRANSFORM``, ``HAS_COUNTS``, ``SEED``, …);
+- the fields of TRAIN's checkpoint metadata and metrics JSON, which belong
+  to :mod:`genexai.models` and :mod:`genexai.train` (those REPORT reads are
+  here: ``TRAIN_ACCURACY``, ``BALANCED_ACCURACY``);
+- single columns of the tables between the steps: each table's columns, in
+  order, are here as a ``*_COLUMNS`` tuple, and code selecting one column
+  spells its name;
+- keys quoted in docstrings and messages (messages should format the
+  constant, ``obs[{keys.LABEL!r}]``).
 """
 
 from __future__ import annotations
@@ -41,8 +55,8 @@ HAS_COUNTS = "has_counts"
 #: uns[UNS][PREPARE][TRANSFORM]: the transform's name (genexai.prepare.Transform).
 TRANSFORM = "transform"
 
-# --- train ---------------------------------------------------------------
-TRAIN_STEP = "train"
+#: Columns of a ``*.prepare.tsv`` (PREPARE), in order: one row per class and split.
+PREPARE_SUMMARY_COLUMNS = ("dataset", "class", "split", "n_samples", "n_genes", "simulated")
 
 # --- attribute (rows = explained examples) -------------------------------
 ATTRIBUTE = "attribute"  #: uns[UNS][ATTRIBUTE]: method, baseline, digest...
@@ -70,15 +84,24 @@ VERSION = "version"  #: genexai version that wrote the file
 
 # --- evaluate ------------------------------------------------------------
 EVALUATE = "evaluate"
-#: Columns of the optional ``--summary`` table of STABILITY, in order.
+#: uns[UNS][EVALUATE] fields of the gene scores (with SEED, METHOD, VERSION).
+DATASET = "dataset"
+MODEL = "model"
+#: Gene scores: var[OVERALL], the mean over every correctly classified example.
+OVERALL = "overall"
+#: Gene scores: obs[N_EXAMPLES], the class's correctly classified examples.
+N_EXAMPLES = "n_examples"
+#: Columns of a ``*.completeness.tsv`` (EVALUATE), in order: one row per example.
+COMPLETENESS_COLUMNS = ("dataset", "model", "seed", "method", "example", "delta", "n_steps")
+#: Columns of a ``*.stability_summary.tsv`` (STABILITY), in order.
 STABILITY_SUMMARY_COLUMNS = (
-    "dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "value",
+    "dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "mean", "std",
 )
 
 #: Columns of every tidy metrics table, in order.
 METRIC_COLUMNS = ("dataset", "model", "seed", "method", "metric", "variant", "value")
 
-# --- report (reads the files of TRAIN, EVALUATE and STABILITY) -----------
+# --- report (reads the tables of PREPARE, TRAIN, EVALUATE and STABILITY) --
 #: Fields of the TRAIN metrics JSON shown as accuracy (percentages).
 TRAIN_ACCURACY = "train_accuracy"
 BALANCED_ACCURACY = "balanced_accuracy"

@@ -84,28 +84,28 @@ class TrainResult(NamedTuple):
 
 def _check_schedule(schedule: Schedule) -> None:
     checks = (
-        ("--epochs", schedule.epochs >= 1, "a positive integer", schedule.epochs),
-        ("--lr", schedule.lr > 0, "a positive number", schedule.lr),
-        ("--momentum", schedule.momentum >= 0, "a non-negative number", schedule.momentum),
+        ("epochs", schedule.epochs >= 1, "a positive integer", schedule.epochs),
+        ("lr", schedule.lr > 0, "a positive number", schedule.lr),
+        ("momentum", schedule.momentum >= 0, "a non-negative number", schedule.momentum),
         (
-            "--weight-decay",
+            "weight_decay",
             schedule.weight_decay >= 0,
             "a non-negative number",
             schedule.weight_decay,
         ),
-        ("--gamma", schedule.gamma > 0, "a positive number", schedule.gamma),
-        ("--batch-size", schedule.batch_size >= 1, "a positive integer", schedule.batch_size),
+        ("gamma", schedule.gamma > 0, "a positive number", schedule.gamma),
+        ("batch_size", schedule.batch_size >= 1, "a positive integer", schedule.batch_size),
         (
-            "--milestones",
+            "milestones",
             all(m >= 1 for m in schedule.milestones)
             and list(schedule.milestones) == sorted(set(schedule.milestones)),
             "increasing positive epochs",
             list(schedule.milestones),
         ),
     )
-    for option, ok, expected, found in checks:
+    for field, ok, expected, found in checks:
         if not ok:
-            msg = f"{option}: expected {expected}, found {found}"
+            msg = f"{field}: expected {expected}, found {found}"
             raise InputError(msg)
 
 
@@ -408,7 +408,7 @@ def fit(
         )
         raise InputError(msg)
     genes = [str(g) for g in adata.var_names]
-    adj = None if graph is None else graph.align(genes, where=f"{where} vs --graph")
+    adj = None if graph is None else graph.align(genes, where=f"{where} vs graph")
 
     model = build_model(
         arch,

@@ -54,14 +54,14 @@ def test_writes_the_simulation(main, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param(["--config", "SIMU9"], "--config: expected one of", id="config"),
-        pytest.param(["--config", "test", "--n-samples", "0"], "--n-samples", id="samples"),
-        pytest.param(["--config", "test", "--n-genes", "-5"], "--n-genes", id="genes"),
-        pytest.param(["--config", "SIMU1", "--n-over", "46"], "--n-over", id="over"),
-        pytest.param(["--config", "test", "--n-pathways", "100"], "--n-genes", id="block"),
-        pytest.param(["--config", "test", "--class-proportions", "1,x"], "--class-prop", id="p"),
-        pytest.param(["--config", "SimuB", "--merge", "0,1"], "--merge", id="merge"),
-        pytest.param(["--config", "test", "--min-prop", "0.5"], "--min-prop", id="min-prop"),
+        pytest.param(["--config", "SIMU9"], "name: expected a configuration", id="config"),
+        pytest.param(["--config", "test", "--n-samples", "0"], "n_samples: ", id="samples"),
+        pytest.param(["--config", "test", "--n-genes", "-5"], "n_genes: ", id="genes"),
+        pytest.param(["--config", "SIMU1", "--n-over", "46"], "n_over: ", id="over"),
+        pytest.param(["--config", "test", "--n-pathways", "100"], "n_genes: ", id="block"),
+        pytest.param(["--config", "test", "--class-proportions", "1,x"], "class_prop", id="p"),
+        pytest.param(["--config", "SimuB", "--merge", "0,1"], "merge: ", id="merge"),
+        pytest.param(["--config", "test", "--min-prop", "0.5"], "min_prop: ", id="min-prop"),
     ],
 )
 def test_bad_input(main, tmp_path, args, message):
@@ -106,7 +106,7 @@ def test_script_runs_as_an_executable(tmp_path):
     )
     assert failed.returncode == 2
     assert failed.stderr.strip().splitlines() == [
-        "Error: simulate: --n-over: expected n_over * n_classes <= n_pathways (200), "
+        "Error: simulate: n_over: expected n_over * n_classes <= n_pathways (200), "
         "found 60 * 4 = 240"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.h5ad"]

@@ -124,13 +124,13 @@ def test_same_seed_same_checkpoint(data, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        pytest.param(["--model", "DiffuseLR"], "--graph: model DiffuseLR needs a gene graph",
+        pytest.param(["--model", "DiffuseLR"], "graph: model DiffuseLR needs a gene graph",
                      id="no-graph"),
         pytest.param(["--model", "DiffuseLR", "--graph", "GRAPH:other"],
                      "graph genes do not match the data", id="graph-genes"),
         pytest.param(["--model", "LR", "--graph", "GRAPH:same"], "does not use a gene graph",
                      id="lr-graph"),
-        pytest.param(["--model", "MLP", "--milestones", "9,4"], "--milestones: expected",
+        pytest.param(["--model", "MLP", "--milestones", "9,4"], "milestones: expected",
                      id="milestones"),
     ],
 )  # fmt: skip
@@ -168,7 +168,7 @@ def test_bad_options_are_usage_errors(data, tmp_path, extra):
 def test_cuda_requested_without_gpu(data, tmp_path):
     result = CliRunner().invoke(main, [*_args(data, tmp_path, "--model", "LR"), "--device", "cuda"])
     assert result.exit_code == 2
-    assert "Error: train: --device cuda: CUDA is not available" in result.output
+    assert "Error: train: device 'cuda': CUDA is not available" in result.output
 
 
 def test_script_runs_as_a_program(data, tmp_path):
@@ -185,5 +185,5 @@ def test_script_runs_as_a_program(data, tmp_path):
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: train: --graph: "), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: train: graph: "), proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prepared.h5ad"]

@@ -27,7 +27,6 @@ load, provenance), :mod:`._meta` (genes and classes of a loaded model),
 and seeded global generators).
 """
 
-
 from __future__ import annotations
 
 from ._checkpoint import (

@@ -27,12 +27,12 @@ def resolve_device(device: Device | str | torch.device) -> torch.device:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         msg = (
-            f"--device {device}: CUDA is not available (torch {torch.__version__}, "
+            f"device {device!r}: CUDA is not available (torch {torch.__version__}, "
             f"built for CUDA {torch.version.cuda}, {torch.cuda.device_count()} devices visible)"
         )
         raise InputError(msg)
     if device != "cpu" and not device.startswith("cuda"):
-        msg = f"--device: expected one of {list(typing.get_args(Device))}, found {device!r}"
+        msg = f"device: expected one of {list(typing.get_args(Device))}, found {device!r}"
         raise InputError(msg)
     return torch.device(device)
 
@@ -43,7 +43,6 @@ def describe_device(device: torch.device) -> str:
         name = torch.cuda.get_device_name(device)
         return f"{device} ({name}, CUDA {torch.version.cuda})"
     return "cpu"
-
 
 
 @contextlib.contextmanager

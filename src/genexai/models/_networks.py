@@ -214,27 +214,27 @@ def build_model(
         Seeds the initial weights; the global RNG is left untouched.
     """
     if arch not in ARCHS:
-        msg = f"--model: expected one of {list(ARCHS)}, found {arch!r}"
+        msg = f"arch: expected one of {list(ARCHS)}, found {arch!r}"
         raise InputError(msg)
     if n_genes < 1 or n_classes < 2:
         msg = f"{arch}: need at least 1 gene and 2 classes, found {n_genes} and {n_classes}"
         raise InputError(msg)
     if hidden < 1:
-        msg = f"--hidden: expected a positive width, found {hidden}"
+        msg = f"hidden: expected a positive width, found {hidden}"
         raise InputError(msg)
     dropout = DEFAULT_DROPOUT[arch] if dropout is None else float(dropout)
     if not 0 <= dropout < 1:
-        msg = f"--dropout: expected a probability in [0, 1), found {dropout}"
+        msg = f"dropout: expected a probability in [0, 1), found {dropout}"
         raise InputError(msg)
     diffused = arch.startswith("Diffuse")
     if diffused and graph is None:
-        msg = f"--graph: model {arch} needs a gene graph (from the graph step), none given"
+        msg = f"graph: model {arch} needs a gene graph (from the graph step), none given"
         raise InputError(msg)
     if not diffused and graph is not None:
-        msg = f"--graph: model {arch} does not use a gene graph, but one was given"
+        msg = f"graph: model {arch} does not use a gene graph, but one was given"
         raise InputError(msg)
     if graph is not None and graph.shape != (n_genes, n_genes):
-        msg = f"--graph: expected a {n_genes} x {n_genes} graph, found {graph.shape}"
+        msg = f"graph: expected a {n_genes} x {n_genes} graph, found {graph.shape}"
         raise InputError(msg)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derived_seed(seed, "init"))
@@ -246,5 +246,3 @@ def build_model(
             dropout=dropout,
             graph=graph,
         )
-
-
