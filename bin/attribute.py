@@ -9,7 +9,8 @@ from typing import get_args
 import click
 
 from genexai import _cli, io, keys
-from genexai.attribution import Method, Target, attribute, read_baseline
+from genexai.attribute import BATCH_SIZE, Target, attribute, read_baseline
+from genexai.attribution import MAX_STEPS, N_SAMPLES, N_STEPS, SEED, TOLERANCE, Method
 from genexai.errors import InputError
 from genexai.io import Split, split_rows
 from genexai.models import Device, file_sha256, load_model
@@ -50,34 +51,36 @@ from genexai.models import Device, file_sha256, load_model
     help="Explain the probability of the true or predicted class, or the true class's logit.",
 )
 @click.option(
-    "--n-steps", type=click.IntRange(min=1), default=3000, help="IG Gauss-Legendre nodes."
+    "--n-steps", type=click.IntRange(min=1), default=N_STEPS, help="IG Gauss-Legendre nodes."
 )
 @click.option(
     "--max-steps",
     type=click.IntRange(min=1),
-    default=30_000,
+    default=MAX_STEPS,
     help="IG: failing examples are redone with n-steps more nodes, up to this.",
 )
 @click.option(
     "--tolerance",
     type=click.FloatRange(min=0),
-    default=1.0,
+    default=TOLERANCE,
     help="IG completeness tolerance, percentage points.",
 )
 @click.option(
     "--n-samples",
     type=click.IntRange(min=1),
-    default=50,
+    default=N_SAMPLES,
     help="GradientShap random points per example.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=256, help="Examples per batch.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, help="Examples per batch."
+)
 @click.option(
     "--internal-batch-size",
     type=click.IntRange(min=1),
     help="Path points per forward/backward pass [default: the method's].",
 )
 @click.option("--device", type=click.Choice(get_args(Device)), default="auto", help="Torch device.")
-@_cli.seed_option()
+@_cli.seed_option(default=SEED)
 @_cli.output_option(help="Output attributions .h5ad, written atomically.")
 @_cli.common_options
 def main(
@@ -115,8 +118,8 @@ def main(
         labels = rows.obs[keys.LABEL]
         n = rows.n_obs if studied is None else int(labels.isin(studied).sum())
         result = attribute(
-            model,
             io.align_genes(rows, genes, where=str(input_path)),
+            model,
             baseline=baseline,
             classes=studied,
             reference=reference,

@@ -1,33 +1,34 @@
-"""Attributions of a classifier's output to its input genes (the ATTRIBUTE step).
+"""Attribution methods: the kernels of the ATTRIBUTE step (like captum's ``attr``).
 
-:func:`attribute` explains the examples of an AnnData with one of
-:data:`METHODS`: Integrated Gradients (the paper's method, with an exact fast
-path for models whose first layer is linear and a per-example completeness
-check), saliency, input x gradient, DeepLift, GradientShap, or a random
-control.
+One class per method, registered in :data:`METHODS`: Integrated Gradients
+(the paper's method, with an exact fast path for models whose first layer is
+linear and a per-example completeness check), saliency, input x gradient,
+DeepLift, GradientShap, and a random control. Each takes a batch of tensors;
+the step over an AnnData is :func:`genexai.attribute.attribute`.
+
+Each method's defaults are declared once, beside it (:data:`N_STEPS`,
+:data:`MAX_STEPS`, :data:`TOLERANCE`, :data:`N_SAMPLES`, :data:`SEED`).
 """
 
 from __future__ import annotations
 
-from ._api import (
-    METHODS,
-    BaselineKind,
-    Method,
-    Target,
-    attribute,
-    read_baseline,
-)
-from ._base import Attribution, Attributions, Output
-from .comparison import DeepLift, GradientShap, RandomAttribution
+from ._base import Attribution, Attributions, Completeness, Output
+from ._registry import METHODS, Method
+from .comparison import N_SAMPLES, SEED, DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
-from .integrated_gradients import IntegratedGradients, completeness_gap
+from .integrated_gradients import MAX_STEPS, N_STEPS, TOLERANCE, IntegratedGradients
 from .quadrature import gauss_legendre
 
 __all__ = [
+    "MAX_STEPS",
     "METHODS",
+    "N_SAMPLES",
+    "N_STEPS",
+    "SEED",
+    "TOLERANCE",
     "Attribution",
     "Attributions",
-    "BaselineKind",
+    "Completeness",
     "DeepLift",
     "GradientShap",
     "InputXGradient",
@@ -36,9 +37,5 @@ __all__ = [
     "Output",
     "RandomAttribution",
     "Saliency",
-    "Target",
-    "attribute",
-    "completeness_gap",
     "gauss_legendre",
-    "read_baseline",
 ]

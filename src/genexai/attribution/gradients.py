@@ -1,4 +1,7 @@
-"""Plain gradient methods: saliency and input x gradient (captum's definitions)."""
+"""Plain gradient methods: saliency and input x gradient (captum's definitions).
+
+Neither takes an option of its own, nor uses the baseline.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from ._base import Attribution, Attributions
+from ._base import Attribution
 
 
 class Saliency(Attribution):
@@ -15,9 +18,10 @@ class Saliency(Attribution):
 
     name: ClassVar[str] = "saliency"
 
-    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
-        """Absolute gradient of each example; ``baseline`` is not used."""
-        return Attributions(self.gradient(x, target).abs(), torch.zeros(len(x), dtype=torch.int64))
+    def _attribute(
+        self, x: Tensor, baseline: Tensor, target: Tensor, expected: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        return self._gradient(x, target).abs(), torch.zeros(len(x), dtype=torch.int64)
 
 
 class InputXGradient(Attribution):
@@ -25,6 +29,7 @@ class InputXGradient(Attribution):
 
     name: ClassVar[str] = "input_x_gradient"
 
-    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
-        """Input times gradient of each example; ``baseline`` is not used."""
-        return Attributions(x * self.gradient(x, target), torch.zeros(len(x), dtype=torch.int64))
+    def _attribute(
+        self, x: Tensor, baseline: Tensor, target: Tensor, expected: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        return x * self._gradient(x, target), torch.zeros(len(x), dtype=torch.int64)

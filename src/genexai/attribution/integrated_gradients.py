@@ -20,8 +20,10 @@ Other models go through captum itself (the general path).
 
 Completeness (the paper's rule, applied per example, not per batch): the
 gap ``|round(100 sum_g a_g, 2) - round(100 (F(x) - F(b)), 2)|`` in percentage
-points must not exceed ``tolerance``; failing examples, and only those, are
-redone with ``n_steps`` more nodes (3000, 6000, 9000, ...) up to ``max_steps``.
+points (:meth:`~._base.Completeness.gap`) must not exceed ``tolerance``;
+failing examples, and only those, are redone with ``n_steps`` more nodes
+(3000, 6000, 9000, ...) up to ``max_steps``. ``F(x) - F(b)`` comes from the
+forward passes :meth:`~._base.Attribution.attribute` already has.
 """
 
 from __future__ import annotations
@@ -29,16 +31,24 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from ..errors import InputError
 from ..models import has_linear_input
-from ._base import Attribution, Attributions
+from ._base import Attribution, Output, check_at_least
 from .quadrature import gauss_legendre
 
 logger = logging.getLogger(__name__)
+
+#: Default Gauss–Legendre nodes of the first pass (method.md §5).
+N_STEPS = 3000
+#: Default largest number of nodes of the per-example redo.
+MAX_STEPS = 30_000
+#: Default completeness tolerance, percentage points (method.md §5).
+TOLERANCE = 1.0
 
 #: Default points per pass: the fast path holds ``points x H`` values per
 #: activation, the general path ``points x G``.
@@ -67,33 +77,28 @@ def _one_cpu_thread(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def completeness_gap(total: Tensor, expected: Tensor) -> Tensor:
-    """The paper's completeness gap, in percentage points.
-
-    ``|round(100 total, 2) - round(100 expected, 2)|``, the rule of the
-    reference code (method.md §5), compared with the tolerance (1 point).
-
-    Parameters
-    ----------
-    total
-        ``(n_obs,)``: sum of each example's attributions.
-    expected
-        ``(n_obs,)``: ``F(x) - F(b)``.
-
-    Returns
-    -------
-    ``(n_obs,)`` float64.
-    """
-    return (
-        (100 * total.double()).round(decimals=2) - (100 * expected.double()).round(decimals=2)
-    ).abs()
-
-
 class IntegratedGradients(Attribution):
     """Integrated Gradients; fast in the hidden space when the model allows.
 
-    See :class:`~._base.Attribution` for the options; this method uses
-    ``n_steps``, ``max_steps``, ``tolerance`` and ``internal_batch_size``.
+    Parameters
+    ----------
+    model, output
+        See :class:`~._base.Attribution`.
+    n_steps
+        Gauss–Legendre nodes of the first pass, at least 1. Default:
+        :data:`N_STEPS` (3000).
+    max_steps
+        Largest number of nodes of the per-example redo, at least
+        ``n_steps``. Default: :data:`MAX_STEPS` (30000).
+    tolerance
+        Completeness tolerance in percentage points
+        (:meth:`~._base.Completeness.gap`); ``None`` disables the redo.
+        Default: :data:`TOLERANCE` (1.0).
+    internal_batch_size
+        Largest number of (example, path point) pairs evaluated in one
+        forward/backward pass, as in captum: it bounds memory independently
+        of ``n_steps``. Default: 65,536 on the fast path, 2,048 on captum's
+        (``_FAST_POINTS``, ``_GENERAL_POINTS``).
 
     Attributes
     ----------
@@ -104,8 +109,30 @@ class IntegratedGradients(Attribution):
 
     name: ClassVar[str] = "integrated_gradients"
 
-    def __init__(self, model: nn.Module, **options: Any) -> None:
-        super().__init__(model, **options)
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        output: Output = "probability",
+        n_steps: int = N_STEPS,
+        max_steps: int = MAX_STEPS,
+        tolerance: float | None = TOLERANCE,
+        internal_batch_size: int | None = None,
+    ) -> None:
+        super().__init__(model, output=output)
+        check_at_least("n_steps", n_steps, 1)
+        check_at_least("max_steps", max_steps, n_steps)
+        if internal_batch_size is not None:
+            check_at_least("internal_batch_size", internal_batch_size, 1)
+        if tolerance is not None and tolerance < 0:
+            msg = (
+                f"tolerance: expected a non-negative number of percentage points, found {tolerance}"
+            )
+            raise InputError(msg)
+        self.n_steps = n_steps
+        self.max_steps = max_steps
+        self.tolerance = tolerance
+        self.internal_batch_size = internal_batch_size
         self.linear_input = has_linear_input(model)
         if self.linear_input:
             with torch.no_grad():
@@ -114,35 +141,27 @@ class IntegratedGradients(Attribution):
         else:
             # Imported here: captum pulls in matplotlib, 0.4 s of every
             # ATTRIBUTE task, and the pipeline's models take the fast path.
-            import captum.attr  # noqa: PLC0415
+            import captum.attr
 
             self._captum = captum.attr.IntegratedGradients(self.forward)
 
-    def attribute(self, x: Tensor, baseline: Tensor, target: Tensor) -> Attributions:
-        """IG of a batch, each example redone with more steps until complete.
-
-        Returns the attributions ``(n_obs, n_genes)`` and the number of
-        steps used for each example.
-        """
-        values = self.integrate(x, baseline, target, n_steps=self.n_steps)
+    def _attribute(
+        self, x: Tensor, baseline: Tensor, target: Tensor, expected: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """IG of a batch, each example redone with more steps until complete."""
+        values = self._integrate(x, baseline, target, n_steps=self.n_steps)
         steps = torch.full((len(x),), self.n_steps, dtype=torch.int64)
         if self.tolerance is None:
-            return Attributions(values, steps)
-        expected = (
-            self.explained(x, target).double() - self.explained(baseline[None], target).double()
-        )
-        failing = (
-            completeness_gap(values.sum(dim=1, dtype=torch.float64), expected) > self.tolerance
-        )
+            return values, steps
+        failing = self.compute_completeness(values, expected).gap() > self.tolerance
         n_steps = self.n_steps
         while failing.any() and n_steps + self.n_steps <= self.max_steps:
             n_steps += self.n_steps
             redo = failing.nonzero()[:, 0]
-            values[redo] = self.integrate(x[redo], baseline, target[redo], n_steps=n_steps)
+            values[redo] = self._integrate(x[redo], baseline, target[redo], n_steps=n_steps)
             steps[redo.cpu()] = n_steps
             failing[redo] = (
-                completeness_gap(values[redo].sum(dim=1, dtype=torch.float64), expected[redo])
-                > self.tolerance
+                self.compute_completeness(values[redo], expected[redo]).gap() > self.tolerance
             )
         if failing.any():
             logger.warning(
@@ -151,9 +170,9 @@ class IntegratedGradients(Attribution):
                 self.tolerance,
                 n_steps,
             )
-        return Attributions(values, steps)
+        return values, steps
 
-    def integrate(self, x: Tensor, baseline: Tensor, target: Tensor, *, n_steps: int) -> Tensor:
+    def _integrate(self, x: Tensor, baseline: Tensor, target: Tensor, *, n_steps: int) -> Tensor:
         """IG with a fixed number of Gauss–Legendre nodes, ``(n_obs, n_genes)``."""
         if self.linear_input:
             return self._integrate_linear(x, baseline, target, n_steps)

@@ -1,7 +1,14 @@
-"""The ATTRIBUTE step: explain a trained classifier's examples, gene by gene."""
+"""The ATTRIBUTE step: explain a trained classifier's examples, gene by gene.
+
+:func:`attribute` runs one of :data:`genexai.attribution.METHODS` over the
+examples of an AnnData, batch by batch, and writes the attributions file of
+``docs/architecture.md``. The methods themselves (tensors in, tensors out)
+live in :mod:`genexai.attribution`; their defaults are declared there once.
+"""
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,39 +20,32 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .. import __version__, io, keys
-from ..errors import InputError
-from ..models import Device, model_meta, resolve_device
-from ._base import Attribution
-from .comparison import DeepLift, GradientShap, RandomAttribution
-from .gradients import InputXGradient, Saliency
-from .integrated_gradients import IntegratedGradients
+from . import __version__, io, keys
+from .attribution import (
+    MAX_STEPS,
+    METHODS,
+    N_SAMPLES,
+    N_STEPS,
+    SEED,
+    TOLERANCE,
+    Attribution,
+    Method,
+)
+from .errors import InputError
+from .models import Device, model_meta, resolve_device
 
-Method = Literal[
-    "integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "random"
-]
 #: ``"true"``/``"predicted"``: softmax probability of the true/predicted
 #: class; ``"logit"``: logit of the true class.
 Target = Literal["true", "predicted", "logit"]
 BaselineKind = Literal["zero", "class_mean"]
 
-#: Attribution method classes by name.
-METHODS: dict[str, type[Attribution]] = {
-    cls.name: cls
-    for cls in (
-        IntegratedGradients,
-        Saliency,
-        InputXGradient,
-        DeepLift,
-        GradientShap,
-        RandomAttribution,
-    )
-}
+#: Default examples per batch.
+BATCH_SIZE = 256
 
 
 def attribute(
-    model: nn.Module,
     adata: ad.AnnData,
+    model: nn.Module,
     *,
     method: Method = "integrated_gradients",
     baseline: BaselineKind | np.ndarray = "zero",
@@ -53,14 +53,14 @@ def attribute(
     reference: ad.AnnData | None = None,
     target: Target = "true",
     classes: Sequence[str] | None = None,
-    n_steps: int = 3000,
-    max_steps: int = 30_000,
-    tolerance: float | None = 1.0,
-    n_samples: int = 50,
-    batch_size: int = 256,
+    n_steps: int = N_STEPS,
+    max_steps: int = MAX_STEPS,
+    tolerance: float | None = TOLERANCE,
+    n_samples: int = N_SAMPLES,
+    batch_size: int = BATCH_SIZE,
     internal_batch_size: int | None = None,
     device: Device | str = "cpu",
-    seed: int = 0,
+    seed: int = SEED,
     checkpoint_sha256: str | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> ad.AnnData:
@@ -68,20 +68,22 @@ def attribute(
 
     Parameters
     ----------
+    adata
+        Examples ``(n_obs, n_genes)`` in the model's transformed space, with a
+        categorical ``obs["label"]``. Genes are matched to the model by name.
+        Not modified.
     model
         Eval-mode classifier from :func:`genexai.models.load_model`, with
         ``model.genexai`` metadata (``genes``, ``classes``, ``arch``). It is
         moved to ``device``. IG uses the fast hidden-space path when the model
         has the first-linear-layer contract, captum otherwise.
-    adata
-        Examples ``(n_obs, n_genes)`` in the model's transformed space, with a
-        categorical ``obs["label"]``. Genes are matched to the model by name.
     method
-        One of :data:`METHODS`.
+        One of :data:`genexai.attribution.METHODS`. Default:
+        ``"integrated_gradients"``.
     baseline
         ``"zero"``; ``"class_mean"``, the mean of the ``reference`` rows of
         ``baseline_class``; or a ``(n_genes,)`` vector in the model's gene
-        order.
+        order. Default: ``"zero"``.
     baseline_class
         Class of the ``"class_mean"`` baseline.
     reference
@@ -89,28 +91,25 @@ def attribute(
     target
         What is explained: ``"true"`` (softmax probability of the true class,
         the paper's choice), ``"predicted"`` (of the predicted class) or
-        ``"logit"`` (logit of the true class).
+        ``"logit"`` (logit of the true class). Default: ``"true"``.
     classes
         Studied classes: only examples whose true class is one of them are
         explained. Default: all the model's classes.
-    n_steps
-        IG Gauss–Legendre nodes.
-    max_steps
-        IG: examples failing the completeness check are redone with
-        ``n_steps`` more nodes each time, up to this many.
-    tolerance
-        IG completeness tolerance in percentage points; ``None``: no redo.
+    n_steps, max_steps, tolerance, internal_batch_size
+        Integrated Gradients' options, documented (and their defaults
+        declared) in :class:`~genexai.attribution.IntegratedGradients`; the
+        other methods ignore them.
     n_samples
-        GradientShap random points per example.
+        GradientShap's random points per example
+        (:class:`~genexai.attribution.GradientShap`); ignored by the others.
     batch_size
-        Examples per batch; with ``internal_batch_size`` it bounds memory.
-    internal_batch_size
-        Path points (example x step) per forward/backward pass. Default: the
-        method's own (65,536 for the fast IG path, 2,048 for captum's).
+        Examples per batch, at least 1; with ``internal_batch_size`` it
+        bounds memory. Default: :data:`BATCH_SIZE` (256).
     device
-        ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available).
+        ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available). Default:
+        ``"cpu"``.
     seed
-        Seed of ``gradient_shap`` and ``random``.
+        Seed of ``gradient_shap`` and ``random``; ignored by the others.
     checkpoint_sha256
         Digest of the model's checkpoint file, recorded in ``uns``.
     progress
@@ -157,7 +156,8 @@ def attribute(
     device = resolve_device(device)
     model.to(device)
     dtype = next(model.parameters(), torch.empty(0)).dtype
-    explainer = METHODS[method](
+    explainer = _explainer(
+        METHODS[method],
         model,
         output="logit" if target == "logit" else "probability",
         n_steps=n_steps,
@@ -214,6 +214,16 @@ def attribute(
     return out
 
 
+def _explainer(cls: type[Attribution], model: nn.Module, **options: Any) -> Attribution:
+    """``cls(model, ...)`` with the step's options that its constructor takes.
+
+    Each method takes only its own options; the step offers all of them, so
+    a new method needs no change here.
+    """
+    accepted = inspect.signature(cls).parameters
+    return cls(model, **{name: value for name, value in options.items() if name in accepted})
+
+
 def _explain(
     explainer: Attribution,
     matrix: Any,
@@ -228,17 +238,21 @@ def _explain(
     """Run ``explainer`` over ``matrix[rows]`` batch by batch.
 
     ``labels`` ``(n_obs,)`` are the true class indices; the explained class
-    is the predicted one when ``predicted``. Returns ``values`` ``(n_obs,
-    n_genes)`` float32 and, per example, ``prediction``, the obs fields
-    ``target``, ``n_steps`` (int64), ``target_prob``, ``baseline_prob`` and
+    is the predicted one when ``predicted``. The forward pass that gives the
+    prediction also gives ``F(x)``, and ``F(b)`` is computed once: the method
+    reuses both for completeness. Returns ``values`` ``(n_obs, n_genes)``
+    float32 and, per example, ``prediction``, the obs fields ``target``,
+    ``n_steps`` (int64), ``target_prob``, ``baseline_prob`` and
     ``completeness_delta`` (float64).
     """
     n = len(rows)
     with torch.no_grad():
-        f_base = explainer.forward(baseline[None])[0].double().cpu()
+        f_base = explainer.forward(baseline[None])[0].double()
     out = {"values": np.empty((n, len(baseline)), dtype=np.float32)}
     out |= {k: np.empty(n, dtype=np.int64) for k in ("prediction", keys.TARGET, keys.N_STEPS)}
-    out |= {k: np.empty(n, dtype=np.float64) for k in (keys.TARGET_PROB, keys.DELTA)}
+    out |= {
+        k: np.empty(n, dtype=np.float64) for k in (keys.TARGET_PROB, keys.BASELINE_PROB, keys.DELTA)
+    }
     for start in range(0, n, batch_size):
         batch = slice(start, min(start + batch_size, n))
         x = torch.as_tensor(io.dense_rows(matrix, rows[batch], dtype=None), dtype=baseline.dtype)
@@ -246,20 +260,23 @@ def _explain(
         with torch.no_grad():
             logits = explainer.model(x)
         prediction = logits.argmax(dim=1)
-        target = prediction if predicted else torch.as_tensor(labels[batch], device=x.device)
-        values, steps = explainer.attribute(x, baseline, target)
-        f_x = explainer.transform(logits).gather(1, target[:, None])[:, 0].double().cpu()
-        target = target.cpu()
-        total = values.sum(dim=1, dtype=torch.float64).cpu()
-        out["values"][batch] = values.float().cpu().numpy()
+        target = (
+            prediction
+            if predicted
+            else torch.as_tensor(labels[batch], dtype=torch.int64, device=x.device)
+        )
+        f_x = explainer.transform(logits).gather(1, target[:, None])[:, 0].double()
+        f_b = f_base[target]
+        res = explainer.attribute(x, baseline, target, expected=f_x - f_b)
+        out["values"][batch] = res.values.float().cpu().numpy()
         out["prediction"][batch] = prediction.cpu().numpy()
-        out[keys.TARGET][batch] = target.numpy()
-        out[keys.N_STEPS][batch] = steps.numpy()
-        out[keys.TARGET_PROB][batch] = f_x.numpy()
-        out[keys.DELTA][batch] = (total - (f_x - f_base[target])).abs().numpy()
+        out[keys.TARGET][batch] = target.cpu().numpy()
+        out[keys.N_STEPS][batch] = res.n_steps.numpy()
+        out[keys.TARGET_PROB][batch] = f_x.cpu().numpy()
+        out[keys.BASELINE_PROB][batch] = f_b.cpu().numpy()
+        out[keys.DELTA][batch] = res.completeness.delta().cpu().numpy()
         if progress is not None:
             progress(batch.stop - batch.start)
-    out[keys.BASELINE_PROB] = f_base.numpy()[out[keys.TARGET]]
     return out
 
 

@@ -1,0 +1,27 @@
+"""The attribution methods by name: one class each, one entry each."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ._base import Attribution
+from .comparison import DeepLift, GradientShap, RandomAttribution
+from .gradients import InputXGradient, Saliency
+from .integrated_gradients import IntegratedGradients
+
+Method = Literal[
+    "integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "random"
+]
+
+#: Attribution method classes by name (the names of :data:`Method`).
+METHODS: dict[str, type[Attribution]] = {
+    cls.name: cls
+    for cls in (
+        IntegratedGradients,
+        Saliency,
+        InputXGradient,
+        DeepLift,
+        GradientShap,
+        RandomAttribution,
+    )
+}
