@@ -6,8 +6,8 @@
  */
 
 include { GENEXAI                                     } from './workflows/genexai'
-include { validateParameters; helpMessage; sourceDigest;
-          datasetName; guessFormat                    } from './subworkflows/local/utils_genexai'
+include { validateParameters; validateText; helpMessage;
+          sourceDigest; datasetName; guessFormat      } from './subworkflows/local/utils_genexai'
 
 workflow {
     def schema = "${projectDir}/nextflow_schema.json"
@@ -17,6 +17,8 @@ workflow {
     }
     if (params.validate_params) {
         validateParameters(params, schema)
+    } else {
+        validateText(params)   // control characters: refused even without validation
     }
 
     if (params.input) {

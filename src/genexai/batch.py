@@ -1,9 +1,14 @@
 """Run one ``bin/`` step several times in one Python process.
 
-Usage: ``python3 -m genexai.batch <script> < argument-lines``: each line of
-standard input holds one invocation's arguments (shell quoting, as
-:func:`shlex.split` reads it); the script's click command runs once per
-line, in order, and the first failure ends the batch with its exit code.
+Usage: ``python3 -m genexai.batch <script> <run> [<run> ...]``: each ``<run>``
+is one invocation's arguments as a JSON list of strings (one element, one
+argv word; ``'["--seed", "1"]'``); the script's click command runs once per
+run, in order, and the first failure ends the batch with its exit code.
+
+The modules write each run as one single-quoted shell word
+(``batchRuns`` in ``subworkflows/local/utils_genexai``), so the arguments are
+data end to end: no shell parsing, no here-document, nothing in a value
+(quotes, ``$( )``, newlines) can end the word or run a command.
 
 Why: a step's own work on a small model (one seed of LR on SimuA) is a few
 seconds, and starting Python with torch, anndata and scikit-learn costs
@@ -16,9 +21,9 @@ run reads is read once and copied to each run.
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
-import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -47,12 +52,27 @@ def shared_files(runs: list[list[str]]) -> set[str]:
     return {arg for arg in common if arg.endswith(".h5ad") and Path(arg).is_file()}
 
 
-def run_lines(command: click.Command, lines: list[str], *, prog: str) -> int:
-    """Invoke ``command`` once per non-blank line; 0, or the first failure's exit code.
+def parse_runs(words: list[str]) -> list[list[str]]:
+    """Each word a JSON list of strings: one run's arguments."""
+    runs = []
+    for i, word in enumerate(words, start=1):
+        try:
+            run = json.loads(word)
+        except json.JSONDecodeError as exc:
+            msg = f"genexai.batch: run {i}: not JSON ({exc})"
+            raise SystemExit(msg) from None
+        if not isinstance(run, list) or not all(isinstance(arg, str) for arg in run):
+            msg = f"genexai.batch: run {i}: expected a JSON list of strings, found {word[:80]!r}"
+            raise SystemExit(msg)
+        runs.append(run)
+    return runs
 
-    A ``.h5ad`` file that every line names is read once (:func:`genexai.io.share_reads`).
+
+def run_all(command: click.Command, runs: list[list[str]], *, prog: str) -> int:
+    """Invoke ``command`` once per run; 0, or the first failure's exit code.
+
+    A ``.h5ad`` file that every run names is read once (:func:`genexai.io.share_reads`).
     """
-    runs = [shlex.split(line) for line in lines if line.strip()]
     if len(runs) > 1:
         io.share_reads(shared_files(runs))
     for args in runs:
@@ -65,10 +85,11 @@ def run_lines(command: click.Command, lines: list[str], *, prog: str) -> int:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:  # noqa: PLR2004
-        sys.exit("usage: python3 -m genexai.batch <script> < argument-lines")
-    script = sys.argv[1]
-    sys.exit(run_lines(load_command(script), sys.stdin.read().splitlines(), prog=script))
+    if len(sys.argv) < 3:  # noqa: PLR2004
+        sys.exit("usage: python3 -m genexai.batch <script> <run>... (each a JSON list of strings)")
+    script, words = sys.argv[1], sys.argv[2:]
+    runs = parse_runs(words)
+    sys.exit(run_all(load_command(script), runs, prog=script))
 
 
 if __name__ == "__main__":

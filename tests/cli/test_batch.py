@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -24,11 +23,10 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
 
-def _run_batch(lines: str) -> subprocess.CompletedProcess:
-    """``python3 -m genexai.batch train.py`` with ``lines`` on standard input."""
+def _run_batch(*runs: list[str], script: str = "train.py") -> subprocess.CompletedProcess:
+    """``python3 -m genexai.batch <script> <run>...``, each run as a JSON word."""
     return subprocess.run(
-        [sys.executable, "-m", "genexai.batch", "train.py"],
-        input=lines,
+        [sys.executable, "-m", "genexai.batch", script, *(json.dumps(run) for run in runs)],
         capture_output=True,
         text=True,
         env=_env(),
@@ -36,16 +34,17 @@ def _run_batch(lines: str) -> subprocess.CompletedProcess:
     )
 
 
-def _train_args(data: Path, out: Path, seed: int) -> str:
-    return (
-        f"--input '{data}' --model MLP --seed {seed} --epochs 3 --threads 1 "
-        f"--output '{out}/m.{seed}.pt' --metrics '{out}/m.{seed}.json'"
-    )
+def _train_args(data: Path, out: Path, seed: int) -> list[str]:
+    return [
+        *("--input", str(data), "--model", "MLP", "--seed", str(seed), "--epochs", "3"),
+        *("--threads", "1", "--output", f"{out}/m.{seed}.pt", "--metrics", f"{out}/m.{seed}.json"),
+    ]
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    path = tmp_path / "my prepared.h5ad"  # a space: lines are split with shell quoting
+    # Shell syntax in a file name: arguments are data, never parsed by a shell.
+    path = tmp_path / "my 'prepared' $(x).h5ad"
     io.write_h5ad(prepared(), path)
     return path
 
@@ -54,13 +53,11 @@ def test_batch_equals_separate_processes(tmp_path, data):
     batch, alone = tmp_path / "batch", tmp_path / "alone"
     batch.mkdir()
     alone.mkdir()
-    lines = "\n".join(_train_args(data, batch, seed) for seed in (1, 2)) + "\n\n"
-    done = _run_batch(lines)
+    done = _run_batch(*(_train_args(data, batch, seed) for seed in (1, 2)))
     assert done.returncode == 0, done.stderr
     for seed in (1, 2):
-        line = _train_args(data, alone, seed)
         subprocess.run(
-            [sys.executable, str(BIN / "train.py"), *shlex.split(line)],
+            [sys.executable, str(BIN / "train.py"), *_train_args(data, alone, seed)],
             check=True,
             env=_env(),
         )
@@ -76,14 +73,11 @@ def test_batch_equals_separate_processes(tmp_path, data):
 
 
 def test_batch_stops_at_the_first_failure(tmp_path, data):
-    lines = "\n".join(
-        [
-            _train_args(data, tmp_path, 1),
-            _train_args(tmp_path / "missing.h5ad", tmp_path, 2),
-            _train_args(data, tmp_path, 3),
-        ]
+    done = _run_batch(
+        _train_args(data, tmp_path, 1),
+        _train_args(tmp_path / "missing.h5ad", tmp_path, 2),
+        _train_args(data, tmp_path, 3),
     )
-    done = _run_batch(lines)
     assert done.returncode == 2
     assert "missing.h5ad" in done.stderr
     assert (tmp_path / "m.1.pt").is_file()
@@ -91,16 +85,33 @@ def test_batch_stops_at_the_first_failure(tmp_path, data):
 
 
 def test_batch_refuses_an_unknown_script():
+    done = _run_batch(["--help"], script="no_such_step.py")
+    assert done.returncode != 0
+    assert "no_such_step.py" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        pytest.param([], "usage: python3 -m genexai.batch", id="no-run"),
+        pytest.param(["--seed 1"], "run 1: not JSON", id="not-json"),
+        pytest.param(
+            ['["--help"]', '{"seed": 1}'], "run 2: expected a JSON list of strings", id="dict"
+        ),
+        pytest.param(['["--seed", 1]'], "run 1: expected a JSON list of strings", id="number"),
+    ],
+)
+def test_batch_refuses_malformed_runs(words, message):
     done = subprocess.run(
-        [sys.executable, "-m", "genexai.batch", "no_such_step.py"],
-        input="",
+        [sys.executable, "-m", "genexai.batch", "train.py", *words],
         capture_output=True,
         text=True,
         env=_env(),
         check=False,
     )
     assert done.returncode != 0
-    assert "no_such_step.py" in done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_shared_reads_hand_out_independent_copies(tmp_path, data):

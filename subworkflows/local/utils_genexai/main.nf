@@ -1,9 +1,41 @@
 /*
  * Pipeline utilities: parameter validation against nextflow_schema.json (no
- * plugin needed), --help, the package-source digest, and the input channels.
+ * plugin needed), --help, the package-source digest, the input channels, and
+ * the quoting that every module uses to pass arguments to its task script.
  */
 
+import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
+
+/*
+ * Arguments reach task scripts as data, never as shell syntax. Modules build
+ * each command's arguments as a list (one element, one argv word) and write
+ * only shellWords(...) or batchRuns(...) into the script.
+ *
+ * shellQuote: bash reads the result back as exactly one word equal to the
+ * value. Inside single quotes every character is literal (no expansion,
+ * no word splitting, newlines included) except ' itself, which is written as
+ * '\'' (close the quotes, an escaped quote, reopen): POSIX sh 2.2.3, and the
+ * rule of Python's shlex.quote. No here-document, so no terminator to forge.
+ */
+def shellQuote(value) { "'" + value.toString().replace("'", "'\\''") + "'" }
+
+// A command's arguments, each quoted: `step.py ${shellWords([...])}`.
+def shellWords(List words) { words.flatten().collect { shellQuote(it) }.join(' ') }
+
+// The runs of `python3 -m genexai.batch <script>`: one quoted word per run,
+// that run's arguments as a JSON list of strings (printable ASCII: JsonOutput
+// escapes control and non-ASCII characters).
+def batchRuns(List runs) {
+    runs.collect { run -> shellQuote(JsonOutput.toJson(run.flatten()*.toString())) }.join(' ')
+}
+
+// task.ext.args as a list of words: a list as it is, a string split on
+// whitespace (no quoting is interpreted), nothing when unset.
+def extArgs(args) {
+    if (args == null) return []
+    return args instanceof CharSequence ? args.toString().tokenize() : [args].flatten()
+}
 
 // All parameter definitions of the schema, flattened over its $defs groups.
 def schemaProperties(schemaPath) {
@@ -22,7 +54,8 @@ def kebabToSnake(String name) { name.replace('-', '_') }
  */
 def parameterErrors(params, schemaPath) {
     def props = schemaProperties(schemaPath)
-    def errors = []
+    def errors = controlCharacterErrors(params)
+    def unsafe = params.findAll { name, value -> hasControlCharacter(value) }.keySet()
     def camel = { String s -> s.replaceAll(/_([a-z0-9])/) { all, c -> c.toUpperCase() } }
     def known = props.keySet() + props.keySet().collect { camel(it) } + props.keySet().collect { it.replace('_', '-') }
     params.each { name, value ->
@@ -32,6 +65,7 @@ def parameterErrors(params, schemaPath) {
     }
     props.each { name, spec ->
         def value = params[name]
+        if (name in unsafe) return   // refused above; its value would break the one-line message
         if (value == null) {
             if (spec.required_param) errors << "--${name}: required"
             return
@@ -85,14 +119,41 @@ def parameterErrors(params, schemaPath) {
     if ((params.labels || params.label_key || params.input_format) && !params.input) {
         errors << "--labels/--label_key/--input_format describe --input, which is not set"
     }
-    if (params.seeds != null && parseSeeds(params.seeds.toString()).isEmpty()) {
+    if (params.seeds != null && !('seeds' in unsafe) && parseSeeds(params.seeds.toString()).isEmpty()) {
         errors << "--seeds: '${params.seeds}' gives no seed"
     }
     return errors
 }
 
 def validateParameters(params, schemaPath) {
-    def errors = parameterErrors(params, schemaPath)
+    failOn(parameterErrors(params, schemaPath))
+}
+
+/*
+ * A control character (newline, carriage return, tab, NUL, escape, ...: Unicode
+ * category Cc) is never valid in a parameter: names, keys, classes and options
+ * are one line of text. A newline would also end a SLURM directive line (the
+ * --slurm_* options) and start a command. Checked even with
+ * --validate_params false.
+ */
+def hasControlCharacter(value) {
+    value != null && !(value instanceof Boolean) && !(value instanceof Number) && value.toString() =~ /\p{Cc}/
+}
+
+def controlCharacterErrors(params) {
+    // --studied-classes is also params.studiedClasses: one line per parameter, in snake case.
+    def snake = { String s -> s.replace('-', '_').replaceAll(/([A-Z])/) { all, c -> '_' + c.toLowerCase() } }
+    params.findAll { name, value -> hasControlCharacter(value) }.collect { name, value ->
+        def code = String.format('U+%04X', (int) value.toString().find(/\p{Cc}/).charAt(0))
+        "--${snake(name)}: contains a control character (${code}); parameter values are one line of printable text"
+    }.unique()
+}
+
+def validateText(params) {
+    failOn(controlCharacterErrors(params))
+}
+
+def failOn(errors) {
     if (errors) {
         error("Invalid parameters:\n  " + errors.join('\n  '))
     }
