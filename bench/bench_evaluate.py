@@ -25,6 +25,7 @@ import torch
 
 from genexai import keys
 from genexai.evaluate import evaluate
+from genexai.graph import Graph
 from genexai.models import build_model
 
 
@@ -58,6 +59,8 @@ def make_inputs(arch: str, *, n_obs: int, n_genes: int, n_classes: int, degree: 
             keys.CORRECT: True,
             keys.TARGET: pred,
             keys.TARGET_PROB: probs[np.arange(n_obs), pred],
+            keys.DELTA: np.full(n_obs, 1e-4),
+            keys.N_STEPS: np.full(n_obs, 3000),
         },
         index=names,
     )
@@ -74,12 +77,12 @@ def make_inputs(arch: str, *, n_obs: int, n_genes: int, n_classes: int, degree: 
         n_genes, n_genes, density=degree / n_genes / 2, random_state=seed, dtype=np.float32
     )
     adjacency = (upper + upper.T + scipy.sparse.eye(n_genes, dtype=np.float32)).tocsr()
-    return attributions, model, prepared, (adjacency, genes)
+    return prepared, model, attributions, Graph(adjacency, genes, 0.5)
 
 
 def time_suite(arch: str, options: dict, sizes: dict) -> str:
     """Run :func:`evaluate` once; wall and CPU seconds, split at the progress calls."""
-    attributions, model, prepared, graph = make_inputs(arch, **sizes, seed=0)
+    prepared, model, attributions, graph = make_inputs(arch, **sizes, seed=0)
     stamps: list[tuple[float, float]] = []  # after each order (PG) or curve
 
     def stamp(_: int) -> None:
@@ -87,7 +90,7 @@ def time_suite(arch: str, options: dict, sizes: dict) -> str:
 
     start = (time.perf_counter(), time.process_time())
     result = evaluate(
-        attributions, model, prepared, dataset="bench", graph=graph, progress=stamp, **options
+        prepared, model, attributions, dataset="bench", graph=graph, progress=stamp, **options
     )
     end = (time.perf_counter(), time.process_time())
     pg_end = stamps[6 + options["n_random"] - 1]
@@ -117,7 +120,7 @@ def time_suite(arch: str, options: dict, sizes: dict) -> str:
 @click.option("--degree", default=20, help="Mean non-zeros per row of the random Â.")
 @click.option("--threads", default=2, help="torch threads.")
 @click.option("--batch-size", default=64, help="Prediction-gap examples per batch.")
-def main(n_obs, n_genes, n_classes, archs, n_random, curve_random, degree, threads, batch_size):
+def main(*, n_obs, n_genes, n_classes, archs, n_random, curve_random, degree, threads, batch_size):
     torch.set_num_threads(threads)
     print(
         f"# {platform.machine()}, torch {torch.__version__}, {threads} threads; "

@@ -22,10 +22,10 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from test_report import write_synthetic_results  # noqa: E402
+from test_report import write_synthetic_results
 
-from genexai.report import collect_results, summary_tables, write_report  # noqa: E402
-from genexai.report._render import REPORT_PATH  # noqa: E402
+from genexai.report import collect_results, summary_tables, write_report
+from genexai.report._render import REPORT_PATH
 
 
 @click.command(context_settings={"show_default": True})

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""EVALUATE: prediction gaps, feature agreement, curves, top genes (Bontonou et al. 2023, §6-8)."""
+"""EVALUATE: prediction gaps, feature agreement, curves, top genes, gene scores (§6-8)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,20 @@ OUT = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--top-genes", "top_genes_path", required=True, type=OUT, help="Output top genes .tsv."
 )
+@click.option(
+    "--gene-scores",
+    "gene_scores_path",
+    required=True,
+    type=OUT,
+    help="Output per-class gene scores .h5ad (classes x genes), STABILITY's input.",
+)
+@click.option(
+    "--completeness",
+    "completeness_path",
+    required=True,
+    type=OUT,
+    help="Output completeness .tsv (one row per explained example).",
+)
 @_cli.common_options
 def main(
     *,
@@ -92,6 +106,8 @@ def main(
     output_path: Path,
     curves_path: Path,
     top_genes_path: Path,
+    gene_scores_path: Path,
+    completeness_path: Path,
     threads: int,
     verbose: bool,
     **options,
@@ -106,9 +122,9 @@ def main(
         graph = load_graph(graph_path) if graph_path is not None else None
         total = progress_total(n_random=options["n_random"], curve_random=options["curve_random"])
         result = evaluate(
-            attributions,
-            model,
             prepared,
+            model,
+            attributions,
             graph=graph,
             progress=_cli.progress(total, "evaluate"),
             **options,
@@ -116,6 +132,8 @@ def main(
         io.write_table(result.metrics, output_path)
         io.write_table(result.curves, curves_path)
         io.write_table(result.top_genes, top_genes_path)
+        io.write_table(result.completeness, completeness_path)
+        io.write_h5ad(result.gene_scores, gene_scores_path)
 
 
 if __name__ == "__main__":

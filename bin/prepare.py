@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from genexai import _cli, io
-from genexai.prepare import SPLITS, TRANSFORMS, prepare
+from genexai.prepare import SPLITS, TRANSFORMS, prepare, prepare_summary
 
 
 @click.command(context_settings=_cli.CONTEXT)
@@ -39,6 +39,13 @@ from genexai.prepare import SPLITS, TRANSFORMS, prepare
     default=2,
     help="Drop the classes with fewer samples.",
 )
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the samples per class and split to this .tsv (needs --dataset).",
+)
+@click.option("--dataset", help="Dataset name for the summary's 'dataset' column.")
 @_cli.memory_option
 @click.option("--verbose", is_flag=True, help="Log the dropped classes.")
 def main(
@@ -50,10 +57,15 @@ def main(
     test_size: float,
     seed: int,
     min_samples_per_class: int,
+    summary_path: Path | None,
+    dataset: str | None,
     verbose: bool,
 ) -> None:
     """Split and transform an AnnData for training (method.md §2)."""
     _cli.setup_logging(verbose=verbose)
+    if summary_path is not None and not dataset:
+        msg = "--summary needs --dataset (the summary's 'dataset' column)"
+        raise click.UsageError(msg)
     with _cli.errors("prepare"):
         prepared = prepare(
             io.read_h5ad(input_path),
@@ -64,7 +76,10 @@ def main(
             min_samples_per_class=min_samples_per_class,
             where=str(input_path),
         )
+        summary = prepare_summary(prepared, dataset=dataset) if summary_path else None
         io.write_h5ad(prepared, output_path, compress=False)  # z-scores do not compress
+        if summary is not None:
+            io.write_table(summary, summary_path)
 
 
 if __name__ == "__main__":

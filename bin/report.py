@@ -16,8 +16,8 @@ from genexai.report import collect_results, read_params, write_report
     "--results-dir",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Flat folder with every run's *.metrics.tsv, *.curves.tsv, *.top_genes.tsv, "
-    "*.stability.tsv, *.train.json, *.attributions.h5ad and *.prepared.h5ad.",
+    help="Flat folder with every run's tables: *.metrics.tsv, *.curves.tsv, *.top_genes.tsv, "
+    "*.completeness.tsv, *.stability_summary.tsv, *.train.json and *.prepare.tsv.",
 )
 @click.option(
     "--params",

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from genexai import _cli, io
-from genexai.metrics.stability import run_scores, stability
+from genexai.stability import stability
+
+OUT = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.command(context_settings=_cli.CONTEXT)
@@ -18,9 +20,8 @@ from genexai.metrics.stability import run_scores, stability
     required=True,
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Attributions .h5ad of one dataset; repeat for every model and seed.",
+    help="Gene scores .h5ad from EVALUATE, of one dataset; repeat for every model and seed.",
 )
-@click.option("--dataset", required=True, help="Dataset name for the 'dataset' column.")
 @click.option(
     "--top-k",
     default="10,100",
@@ -31,29 +32,31 @@ from genexai.metrics.stability import run_scores, stability
 @click.option(
     "--summary",
     "summary_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the mean over pairs of each model pair to this .tsv.",
+    required=True,
+    type=OUT,
+    help="Output .tsv of the mean and std over the pairs of each model pair.",
 )
 @_cli.common_options
 def main(
     *,
     input_paths: tuple[Path, ...],
-    dataset: str,
     top_k: tuple[int, ...],
     output_path: Path,
-    summary_path: Path | None,
+    summary_path: Path,
     threads: int,
     verbose: bool,
 ) -> None:
-    """Compare the global gene scores of every pair of attributions files."""
+    """Compare the global gene scores of every pair of runs."""
     _cli.setup_logging(verbose=verbose)
     _cli.set_threads(threads)
     with _cli.errors("stability"):
-        runs = [run_scores(io.read_h5ad(path), where=str(path)) for path in input_paths]
-        pairs, summary = stability(runs, dataset=dataset, top_k=top_k)
-        io.write_table(pairs, output_path)
-        if summary_path is not None:
-            io.write_table(summary, summary_path)
+        result = stability(
+            [io.read_h5ad(path) for path in input_paths],
+            top_k=top_k,
+            where=[str(path) for path in input_paths],
+        )
+        io.write_table(result.pairs, output_path)
+        io.write_table(result.summary, summary_path)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def _milestones(ctx: click.Context, param: click.Parameter, value: str) -> tuple
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output metrics .json, written atomically.",
 )
+@click.option("--dataset", help="Dataset name, written in the metrics .json.")
 @_cli.common_options
 def main(
     *,
@@ -107,6 +108,7 @@ def main(
     device: str,
     output_path: Path,
     metrics_path: Path,
+    dataset: str | None,
     threads: int,
     verbose: bool,
     **schedule,
@@ -133,7 +135,7 @@ def main(
             progress=_cli.progress(schedule["epochs"], f"train {arch}"),
         )
         save_checkpoint(output_path, result.model, meta=result.meta)
-        write_metrics(result.metrics, metrics_path)
+        write_metrics({"dataset": dataset, **result.metrics}, metrics_path)
 
 
 if __name__ == "__main__":

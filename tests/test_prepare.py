@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from genexai import keys
 from genexai import prepare as prep
 from genexai.errors import InputError
-from genexai.io.formats import read_input
+from genexai.import_data import import_data
 from genexai.prepare import TRANSFORMS, apply_transform, prepare, split_test_mask
 
 # Outputs are float32: one rounding (6e-8 relative) after float64 maths whose
@@ -254,7 +254,7 @@ def written(tmp_path_factory):
 @pytest.mark.parametrize(("fmt", "transform"), FAMILIES)
 def test_paper_preprocessing_per_family(written, fmt, transform):
     matrix, labels = written[fmt]
-    imported = read_input(matrix, format=fmt, labels=labels)
+    imported = import_data(matrix, format=fmt, labels=labels)
     prepared = prepare(imported, transform=transform, split="paper", test_size=0.4, seed=43)
     test = reference_paper_test(imported.n_obs)
     np.testing.assert_array_equal(prepared.obs[keys.SPLIT] == keys.TEST, test)
@@ -309,26 +309,26 @@ def _labels(values):
 
 BAD = [
     pytest.param(
-        _edit(), {"transform": "log"}, r"--transform: expected one of zscore", id="transform"
+        _edit(), {"transform": "log"}, r"^transform: expected one of zscore", id="transform"
     ),
-    pytest.param(_edit(), {"split": "random"}, r"--split: expected one of stratified", id="split"),
+    pytest.param(_edit(), {"split": "random"}, r"^split: expected one of stratified", id="split"),
     pytest.param(
-        _edit(), {"test_size": 1.0}, r"--test-size: expected a fraction in \(0, 1\)", id="test_size"
+        _edit(), {"test_size": 1.0}, r"^test_size: expected a fraction in \(0, 1\)", id="test_size"
     ),
     pytest.param(
-        _edit(), {"min_samples_per_class": 0}, r"--min-samples-per-class: expected >= 1", id="min"
+        _edit(), {"min_samples_per_class": 0}, r"^min_samples_per_class: expected >= 1", id="min"
     ),
     pytest.param(
         _edit(_values(4, 5, -2.0)),
         {"transform": "log2_cpm_center"},
-        r"data\.h5ad: value -2\.0 at sample 's004', gene 'g05'; --transform log2_cpm_center "
+        r"data\.h5ad: value -2\.0 at sample 's004', gene 'g05'; transform log2_cpm_center "
         r"expects counts",
         id="negative_counts",
     ),
     pytest.param(
         _edit(_values(4, 5, -1.0)),
         {"transform": "log2_zscore"},
-        r"value -1\.0 at sample 's004', gene 'g05'; --transform log2_zscore expects values > -1",
+        r"value -1\.0 at sample 's004', gene 'g05'; transform log2_zscore expects values > -1",
         id="log_domain",
     ),
     pytest.param(
@@ -347,7 +347,7 @@ BAD = [
     pytest.param(
         _edit(_labels(lambda n: pd.Categorical(["a"] * (n - 1) + ["b"]))),
         {},
-        r"1 class\(es\) with >= 2 samples .*\(lower --min-samples-per-class\?\)",
+        r"1 class\(es\) with >= 2 samples .*\(lower min_samples_per_class\?\)",
         id="one_class_after_filter",
     ),
     pytest.param(
@@ -375,7 +375,7 @@ BAD = [
         id="train_too_small",
     ),
     pytest.param(
-        _edit(), {"test_size": 0.05}, r"--split stratified: The test_size = 2 should be", id="strat"
+        _edit(), {"test_size": 0.05}, r"split stratified: The test_size = 2 should be", id="strat"
     ),
     pytest.param(
         _edit(lambda a: a._inplace_subset_obs(np.zeros(a.n_obs, dtype=bool))),

@@ -14,6 +14,7 @@ import pytest
 
 from genexai import keys
 from genexai.errors import InputError
+from genexai.prepare import prepare_summary
 from genexai.report import collect_results, render_report, summary_tables, write_report
 from genexai.report._tables import DELTA_THRESHOLD, paper_table
 
@@ -57,7 +58,7 @@ VERSIONS = (
 )
 
 
-# --- synthetic inputs, in the schemas of TRAIN, EVALUATE and STABILITY ------
+# --- synthetic inputs, in the schemas of PREPARE, TRAIN, EVALUATE and STABILITY
 
 
 def write_synthetic_results(
@@ -73,7 +74,7 @@ def write_synthetic_results(
     informative_column: bool = True,
     seed: int = 0,
 ) -> Path:
-    """Write every kind of run file REPORT reads, for every dataset × model × seed.
+    """Write every kind of table REPORT reads, for every dataset × model × seed.
 
     Datasets whose name starts with ``SIMU`` are simulated (``varm['informative']``,
     FA rows, an ``informative`` column in the top-gene lists).
@@ -94,11 +95,8 @@ def write_synthetic_results(
             {keys.LABEL: labels, keys.SPLIT: split},
             index=[f"sample{i:05d}" for i in range(n_samples)],
         )
-        prepared = ad.AnnData(
-            np.zeros((n_samples, n_genes), dtype=np.float32),
-            obs=obs,
-            var=pd.DataFrame(index=genes),
-        )
+        # PREPARE's summary reads obs, n_vars and varm only: no X
+        prepared = ad.AnnData(obs=obs, var=pd.DataFrame(index=genes))
         true_genes = set(genes[: n_genes // 5])
         if simulated:
             mask = np.zeros((n_genes, n_classes), dtype=bool)
@@ -106,13 +104,15 @@ def write_synthetic_results(
             prepared.varm[keys.INFORMATIVE] = pd.DataFrame(
                 mask, index=genes, columns=[f"S{c}" for c in range(n_classes)]
             )
-        # REPORT never reads X: zeros, compressed, keep large benchmark inputs small on disk
-        prepared.write_h5ad(folder / f"{dataset}.prepared.h5ad", compression="gzip")
+        prepare_summary(prepared, dataset=dataset).to_csv(
+            folder / f"{dataset}.prepare.tsv", sep="\t", index=False
+        )
         for model, run_seed in itertools.product(models, seeds):
             stem = folder / f"{dataset}.{model}.{run_seed}"
             (folder / f"{stem.name}.train.json").write_text(
                 json.dumps(
                     {
+                        "dataset": dataset,
                         "model": model,
                         "seed": run_seed,
                         keys.TRAIN_ACCURACY: float(rng.uniform(90, 100)),
@@ -161,25 +161,25 @@ def write_synthetic_results(
                 top[keys.INFORMATIVE] = top["gene"].isin(true_genes)
             top.to_csv(f"{stem}.top_genes.tsv", sep="\t", index=False)
             n_explained = n_samples // 3
-            explained = ad.AnnData(
-                np.zeros((n_explained, n_genes), dtype=np.float32),
-                obs=pd.DataFrame(
-                    {
-                        keys.LABEL: labels[:n_explained],
-                        keys.CORRECT: rng.random(n_explained) < 0.8,
-                        keys.DELTA: 10.0 ** rng.uniform(-6, -1.5, n_explained),
-                        keys.N_STEPS: np.full(n_explained, 3000),
-                    },
-                    index=obs.index[:n_explained],
-                ),
-            )
-            explained.write_h5ad(f"{stem}.ig.attributions.h5ad", compression="gzip")
-        pairs = [
-            (dataset, a, sa, b, sb, "top100_jaccard", "local", rng.uniform(0, 1))
-            for (a, sa), (b, sb) in itertools.combinations(itertools.product(models, seeds), 2)
+            pd.DataFrame(
+                {
+                    "dataset": dataset,
+                    "model": model,
+                    "seed": run_seed,
+                    "method": "ig",
+                    "example": obs.index[:n_explained],
+                    "delta": 10.0 ** rng.uniform(-6, -1.5, n_explained),
+                    "n_steps": 3000,
+                },
+                columns=keys.COMPLETENESS_COLUMNS,
+            ).to_csv(f"{stem}.completeness.tsv", sep="\t", index=False)
+        n_pairs = {True: len(seeds) * (len(seeds) - 1) // 2, False: len(seeds) ** 2}
+        summary = [
+            (dataset, a, b, "top100_jaccard", "local", n_pairs[a == b], *rng.uniform(0, 1, 2))
+            for a, b in itertools.combinations_with_replacement(sorted(models), 2)
         ]
-        pd.DataFrame(pairs, columns=keys.STABILITY_COLUMNS).to_csv(
-            folder / f"{dataset}.stability.tsv", sep="\t", index=False
+        pd.DataFrame(summary, columns=keys.STABILITY_SUMMARY_COLUMNS).to_csv(
+            folder / f"{dataset}.stability_summary.tsv", sep="\t", index=False
         )
     return folder
 
@@ -305,7 +305,8 @@ def test_collect_reads_every_kind(results):
     assert len(results.curves) == n_runs * 4 * len([*range(1, 10), *range(10, 60, 10)])
     assert results.curves["std"].isna().sum() == n_runs * 3 * 14
     assert len(results.top_genes) == n_runs * 2 * 12
-    assert len(results.stability) == 2 * 15  # 6 runs per dataset: C(6, 2) pairs
+    assert len(results.stability) == 2 * 3  # LR-LR, LR-MLP, MLP-MLP per dataset
+    assert results.stability["n_pairs"].tolist() == [3, 9, 3] * 2
     assert len(results.completeness) == n_runs * 13
     assert set(results.completeness["method"]) == {"ig"}
     assert results.datasets.set_index("dataset")["simulated"].to_dict() == {
@@ -313,12 +314,55 @@ def test_collect_reads_every_kind(results):
         "SIMU1": True,
     }
     assert results.class_counts.groupby("dataset")["n_samples"].sum().tolist() == [40, 40]
+    overview = results.datasets.set_index("dataset")
+    for dataset, counts in results.class_counts.groupby("dataset"):
+        by_split = counts.groupby("split")["n_samples"].sum()
+        assert overview.loc[dataset, "n_train"] == by_split["train"]
+        assert overview.loc[dataset, "n_test"] == by_split["test"]
+        assert overview.loc[dataset, "n_classes"] == counts["class"].nunique() == 2
+        assert overview.loc[dataset, "n_genes"] == 60
 
 
-def test_dataset_taken_from_the_file_name(tmp_path):
+def test_tables_need_a_dataset_column(tmp_path):
     table = pd.DataFrame([("m", 0, "ig", "PGI", "local", 1.5)], columns=keys.METRIC_COLUMNS[1:])
     table.to_csv(tmp_path / "KIRC.m.0.metrics.tsv", sep="\t", index=False)
-    assert collect_results(tmp_path).metrics["dataset"].tolist() == ["KIRC"]
+    with pytest.raises(InputError, match=r"missing column\(s\) \['dataset'\]"):
+        collect_results(tmp_path)
+
+
+def test_runs_are_read_from_the_files_not_their_names(tmp_path):
+    (tmp_path / "a.metrics.tsv").write_text(
+        "dataset\tmodel\tseed\tmethod\tmetric\tvariant\tvalue\nKIRC\tLR\t7\tig\tpgi\tlocal\t1.5\n"
+    )
+    (tmp_path / "b.train.json").write_text(
+        '{"dataset": "KIRC", "model": "LR", "seed": 7, "train_accuracy": 99, '
+        '"balanced_accuracy": 90}'
+    )
+    metrics = collect_results(tmp_path).metrics
+    assert metrics[["dataset", "model", "seed"]].drop_duplicates().values.tolist() == [
+        ["KIRC", "LR", 7]
+    ]
+
+
+def test_h5ad_files_are_never_read(tmp_path):
+    write_synthetic_results(tmp_path, datasets=("SIMU1",), models=("LR",), seeds=(0,))
+    want = collect_results(tmp_path)
+    for name in ("SIMU1.prepared.h5ad", "SIMU1.LR.0.attributions.h5ad", "x.gene_scores.h5ad"):
+        (tmp_path / name).write_text("not hdf5")
+    got = collect_results(tmp_path)
+    for field in ("metrics", "top_genes", "completeness", "datasets", "class_counts"):
+        pd.testing.assert_frame_equal(getattr(got, field), getattr(want, field))
+
+
+def test_completeness_deltas_are_read_exactly(tmp_path):
+    deltas = 10.0 ** np.random.default_rng(0).uniform(-9, -1, 500)
+    pd.DataFrame(
+        {"dataset": "D", "model": "m", "seed": 0, "method": "ig", "example": "s", "delta": deltas},
+        columns=keys.COMPLETENESS_COLUMNS,
+    ).to_csv(tmp_path / "D.m.0.completeness.tsv", sep="\t", index=False)
+    completeness = collect_results(tmp_path).completeness
+    np.testing.assert_array_equal(completeness["delta"], deltas)
+    assert completeness["n_steps"].isna().all()
 
 
 def test_empty_variant_and_missing_value_are_kept(tmp_path):
@@ -331,8 +375,8 @@ def test_empty_variant_and_missing_value_are_kept(tmp_path):
 
 
 @pytest.mark.parametrize("written", [(False,), (True, False)], ids=["none", "mixed"])
-def test_informative_falls_back_to_the_prepared_file(tmp_path, written):
-    """Top-gene files without the column take it from the prepared file."""
+def test_informative_is_unknown_where_evaluate_wrote_none(tmp_path, written):
+    """EVALUATE writes the column wherever the truth is known; elsewhere it is NA."""
     for i, column in enumerate(written):
         write_synthetic_results(
             tmp_path,
@@ -343,9 +387,10 @@ def test_informative_falls_back_to_the_prepared_file(tmp_path, written):
         )
     top = collect_results(tmp_path).top_genes
     assert top[keys.INFORMATIVE].dtype == "boolean"
-    assert top[keys.INFORMATIVE].notna().all()
+    known = top["dataset"].map({f"SIMU{i + 1}": c for i, c in enumerate(written)})
+    np.testing.assert_array_equal(top[keys.INFORMATIVE].notna(), known)
     expected = top["gene"].str[1:].astype(int) < 60 // 5
-    np.testing.assert_array_equal(top[keys.INFORMATIVE].to_numpy(bool), expected.to_numpy())
+    np.testing.assert_array_equal(top[keys.INFORMATIVE][known].to_numpy(bool), expected[known])
 
 
 BAD_FILES = [
@@ -372,7 +417,8 @@ BAD_FILES = [
     ),
     pytest.param(
         "D.m.0.top_genes.tsv",
-        "model\tseed\tmethod\tclass\trank\tgene\tscore\tinformative\nm\t0\tig\tC0\t1\tG1\t2\tmaybe\n",
+        "dataset\tmodel\tseed\tmethod\tclass\trank\tgene\tscore\tinformative\n"
+        "D\tm\t0\tig\tC0\t1\tG1\t2\tmaybe\n",
         r"column 'informative', row 1: expected True/False, found 'maybe'",
         id="informative",
     ),
@@ -384,19 +430,33 @@ BAD_FILES = [
     ),
     pytest.param(
         "D.m.0.train.json",
-        '{"model": "m", "seed": 0, "train_accuracy": 99}',
+        '{"dataset": "D", "model": "m", "seed": 0, "train_accuracy": 99}',
         r"field 'balanced_accuracy' must be a number",
         id="json-field",
     ),
     pytest.param(
-        "D.m.x.train.json",
-        '{"train_accuracy": 99, "balanced_accuracy": 90}',
-        r"'seed' must be an integer",
+        "D.m.0.train.json",
+        '{"dataset": "D", "model": "m", "seed": "0", "train_accuracy": 99}',
+        r"field 'seed' must be an integer, found '0'",
         id="json-seed",
     ),
-    pytest.param("D.m.0.ig.attributions.h5ad", "not hdf5", r"cannot be read as \.h5ad", id="h5ad"),
     pytest.param(
-        "D.attributions.h5ad", "", r"expected a name <dataset>\.<model>\.<seed>", id="h5ad-name"
+        "D.m.0.train.json",
+        '{"model": "m", "seed": 0, "train_accuracy": 99, "balanced_accuracy": 90}',
+        r"field 'dataset' must be a non-empty string, found None",
+        id="json-dataset",
+    ),
+    pytest.param(
+        "D.m.0.completeness.tsv",
+        "dataset\tmodel\tseed\tmethod\texample\tdelta\tn_steps\nD\tm\t0\tig\ts0\tx\t200\n",
+        r"column 'delta', row 1: expected a number, found 'x'",
+        id="completeness",
+    ),
+    pytest.param(
+        "D.prepare.tsv",
+        "dataset\tclass\tsplit\tn_samples\tn_genes\tsimulated\nD\tC0\ttest\t4\t10\t\n",
+        r"column 'simulated', row 1: expected True/False, found ''",
+        id="prepare",
     ),
 ]
 
@@ -409,28 +469,30 @@ def test_malformed_files_are_input_errors(tmp_path, name, content, match):
 
 
 @pytest.mark.parametrize(
-    ("obs", "match"),
+    ("columns", "match"),
     [
         pytest.param(
-            {"label": ["a"]}, r"obs\['completeness_delta'\] is missing", id="attributions"
+            ("dataset", "model", "seed", "method", "example", "n_steps"),
+            r"missing column\(s\) \['delta'\]",
+            id="completeness",
         ),
     ],
 )
-def test_attributions_without_deltas(tmp_path, obs, match):
-    ad.AnnData(np.zeros((1, 2), np.float32), obs=pd.DataFrame(obs, index=["s0"])).write_h5ad(
-        tmp_path / "D.m.0.attributions.h5ad"
+def test_completeness_without_deltas(tmp_path, columns, match):
+    pd.DataFrame(columns=list(columns)).to_csv(
+        tmp_path / "D.m.0.completeness.tsv", sep="\t", index=False
     )
     with pytest.raises(InputError, match=match):
         collect_results(tmp_path)
 
 
-@pytest.mark.parametrize("missing", [keys.LABEL, keys.SPLIT])
-def test_prepared_without_label_or_split(tmp_path, missing):
-    obs = pd.DataFrame({keys.LABEL: ["a"], keys.SPLIT: ["train"]}, index=["s0"]).drop(
-        columns=missing
-    )
-    ad.AnnData(np.zeros((1, 2), np.float32), obs=obs).write_h5ad(tmp_path / "D.prepared.h5ad")
-    with pytest.raises(InputError, match=rf"D\.prepared\.h5ad: obs\['{missing}'\] is missing"):
+@pytest.mark.parametrize("missing", ["class", "split"])
+def test_prepare_summary_without_class_or_split(tmp_path, missing):
+    table = pd.DataFrame(
+        [("D", "a", "train", 1, 2, False)], columns=keys.PREPARE_SUMMARY_COLUMNS
+    ).drop(columns=missing)
+    table.to_csv(tmp_path / "D.prepare.tsv", sep="\t", index=False)
+    with pytest.raises(InputError, match=rf"D\.prepare\.tsv: missing column\(s\) \['{missing}'\]"):
         collect_results(tmp_path)
 
 
@@ -487,26 +549,34 @@ def test_summary_tables_families(results):
     assert (tables["accuracy"]["n_seeds"] == 3).all()
 
 
-def test_stability_pairs_are_unordered():
-    rows = [("D", "B", 0, "A", 1, "j", "", 0.2), ("D", "A", 0, "B", 1, "j", "", 0.4)]
-    stability = pd.DataFrame(rows, columns=keys.STABILITY_COLUMNS)
-    tables = summary_tables(_results(stability=stability))
-    (row,) = tables["stability"].itertuples(index=False)
-    assert (row.model_a, row.model_b, row.n_pairs) == ("A", "B", 2)
-    np.testing.assert_allclose([row.mean, row.std], [0.3, 0.1], rtol=1e-12)
+def test_stability_summaries_are_sorted_and_labelled():
+    rows = [
+        ("E", "A", "A", "j", "", 1, 0.25, 0.0),
+        ("D", "B", "B", "j", "", 1, 0.5, 0.0),
+        ("D", "A", "B", "j", "", 4, 0.3, 0.1),
+    ]
+    stability = pd.DataFrame(rows, columns=keys.STABILITY_SUMMARY_COLUMNS)
+    table = summary_tables(_results(stability=stability))["stability"]
+    assert list(table.columns) == [*keys.STABILITY_SUMMARY_COLUMNS, "mean ± std"]
+    assert table[["dataset", "model_a", "model_b"]].values.tolist() == [
+        ["D", "A", "B"],
+        ["D", "B", "B"],
+        ["E", "A", "A"],
+    ]
+    assert table["mean ± std"].tolist() == ["0.30 ± 0.10", "0.50 ± 0.00", "0.25 ± 0.00"]
 
 
 def _results(**tables):
     """A Results with the given tables and every other one empty."""
     from genexai.report import Results
-    from genexai.report._collect import CLASS_COUNT_COLUMNS, COMPLETENESS_COLUMNS, DATASET_COLUMNS
+    from genexai.report._collect import CLASS_COUNT_COLUMNS, DATASET_COLUMNS
 
     columns = {
         "metrics": keys.METRIC_COLUMNS,
         "curves": keys.CURVE_COLUMNS,
         "top_genes": (*keys.TOP_GENES_COLUMNS, keys.INFORMATIVE),
-        "stability": keys.STABILITY_COLUMNS,
-        "completeness": COMPLETENESS_COLUMNS,
+        "stability": keys.STABILITY_SUMMARY_COLUMNS,
+        "completeness": keys.COMPLETENESS_COLUMNS,
         "datasets": DATASET_COLUMNS,
         "class_counts": CLASS_COUNT_COLUMNS,
     }
@@ -600,7 +670,9 @@ def test_report_is_deterministic(results, html):
     ],
 )
 def test_every_section_renders_without_data(tmp_path, versions, expected):
-    (tmp_path / "D.m.0.train.json").write_text('{"train_accuracy": 99.5, "balanced_accuracy": 91}')
+    (tmp_path / "D.m.0.train.json").write_text(
+        '{"dataset": "D", "model": "m", "seed": 0, "train_accuracy": 99.5, "balanced_accuracy": 91}'
+    )
     html = render_report(collect_results(tmp_path), params={}, versions=versions)
     checker = check_html(html)
     assert_self_contained(html, checker)

@@ -1,9 +1,10 @@
 /*
  * The genexai DAG:
  *   SIMULATE | IMPORT -> PREPARE -> GRAPH -> TRAIN (model x seeds) -> ATTRIBUTE
- *     -> EVALUATE -> STABILITY (per dataset) -> REPORT
+ *     -> EVALUATE -> STABILITY (per dataset, from EVALUATE's gene scores) -> REPORT
  * TRAIN, ATTRIBUTE and EVALUATE run one task per dataset x model x group of
- * --seeds_per_task seeds.
+ * --seeds_per_task seeds. REPORT reads tables only (PREPARE's and STABILITY's
+ * summaries, TRAIN's metrics JSON, EVALUATE's tables), never an .h5ad.
  */
 
 include { SIMULATE  } from '../modules/local/simulate'
@@ -99,7 +100,7 @@ workflow GENEXAI {
 
     // Stability needs at least two rankings of the same dataset.
     STABILITY(
-        ATTRIBUTE.out.attributions
+        EVALUATE.out.gene_scores
             .map { batch, files -> [batch.dataset, files] }
             .groupTuple()
             .map { dataset, files -> [dataset, files.flatten()] }
@@ -118,8 +119,8 @@ workflow GENEXAI {
     ch_results = Channel.empty()
         .mix(
             EVALUATE.out.metrics, EVALUATE.out.curves, EVALUATE.out.top_genes,
-            TRAIN.out.metrics, ATTRIBUTE.out.attributions, STABILITY.out.stability,
-            PREPARE.out.h5ad,
+            EVALUATE.out.completeness, TRAIN.out.metrics, STABILITY.out.summary,
+            PREPARE.out.summary,
         )
         .flatMap { meta, files -> [files].flatten() }
         .collect(sort: { a, b -> a.name <=> b.name })

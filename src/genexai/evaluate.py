@@ -1,5 +1,9 @@
 """The EVALUATE step: every metric of one attributions file, as tidy tables.
 
+Every table carries the run in its ``dataset``, ``model``, ``seed`` and
+``method`` columns (the gene scores in ``uns["genexai"]["evaluate"]``), so
+the steps after it never read them from file names.
+
 Metric rows (``metrics``; ``metric`` / ``variant``; values in percent unless
 noted). Each aggregate row is the unweighted mean over classes (or, for FA
 in the subclass case, subclasses) of the per-class values, which follow as
@@ -32,6 +36,13 @@ Top genes (``top_genes``, :data:`genexai.keys.TOP_GENES_COLUMNS` +
 ``informative``): per class, the ``top_n`` genes by ``|m_c|``, the class mean
 of the normalised attributions of its correctly classified examples; the
 ``score`` column is ``m_c`` (signed).
+
+Gene scores (``gene_scores``, the input of :mod:`genexai.stability`): an
+AnnData classes × genes holding ``m_c`` of every class with a correctly
+classified example, and ``var["overall"]``, ``m`` over all of them.
+
+Completeness (``completeness``, :data:`genexai.keys.COMPLETENESS_COLUMNS`):
+ATTRIBUTE's completeness delta and IG steps of every explained example.
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import io, keys
+from . import __version__, io, keys
 from .errors import InputError
 from .graph import Graph
 from .metrics import (
@@ -84,11 +95,27 @@ class EvaluationResult:
     top_genes
         :data:`genexai.keys.TOP_GENES_COLUMNS`, then ``informative`` (bool)
         for simulations; ``rank`` from 1.
+    completeness
+        :data:`genexai.keys.COMPLETENESS_COLUMNS`, one row per explained
+        example: ``example`` its name, ``delta`` float64
+        ``|sum(a) - (F(x) - F(b))|`` (probability units), ``n_steps`` Int64
+        (NA where ATTRIBUTE did not record it). No rows when the
+        attributions hold no ``obs["completeness_delta"]``.
+    gene_scores
+        Classes with a correctly classified example × genes (model order):
+        ``X`` float64 ``m_c``, the class mean of the L2-normalised
+        attributions of its correctly classified examples (signed; as
+        ``top_genes``); ``obs["n_examples"]`` int64, those examples;
+        ``var["overall"]`` float64, the same mean over every correctly
+        classified example; ``uns["genexai"]["evaluate"]``: ``dataset``,
+        ``model``, ``seed``, ``method``, ``version``.
     """
 
     metrics: pd.DataFrame
     curves: pd.DataFrame
     top_genes: pd.DataFrame
+    completeness: pd.DataFrame
+    gene_scores: ad.AnnData
 
 
 def progress_total(*, n_random: int, curve_random: int) -> int:
@@ -97,9 +124,9 @@ def progress_total(*, n_random: int, curve_random: int) -> int:
 
 
 def evaluate(
-    attributions: ad.AnnData,
-    model: nn.Module,
     prepared: ad.AnnData,
+    model: nn.Module,
+    attributions: ad.AnnData,
     *,
     dataset: str,
     graph: Graph | None = None,
@@ -120,18 +147,19 @@ def evaluate(
 
     Parameters
     ----------
-    attributions
-        ATTRIBUTE's output: explained examples × genes, with ``obs``
-        ``label``, ``correct``, ``target`` (and ``subclass``,
-        ``varm["informative"]`` for simulations) and the baseline in
-        ``uns["genexai"]["attribute"]``.
+    prepared
+        PREPARE's output; the explained rows are taken by ``obs_names``.
     model
         The explained model (:func:`genexai.models.load_model`), with
         ``model.genexai`` metadata ``genes``, ``classes``, ``arch``, ``seed``.
-    prepared
-        PREPARE's output; the explained rows are taken by ``obs_names``.
+    attributions
+        ATTRIBUTE's output: explained examples × genes, with ``obs``
+        ``label``, ``correct``, ``target``, ``completeness_delta``,
+        ``n_steps`` (and ``subclass``, ``varm["informative"]`` for
+        simulations) and the baseline in ``uns["genexai"]["attribute"]``.
     dataset
-        Written in the ``dataset`` column.
+        Written in the ``dataset`` column of every table and in the gene
+        scores' ``uns``.
     graph
         The normalised gene graph (:func:`genexai.graph.load_graph`), matched
         to the model's genes by name; adds the ``_diffused`` FA variants.
@@ -219,6 +247,7 @@ def evaluate(
     )
     xc, lc, a_norm = x[correct], labels[correct], normalize_rows(a[correct])
     means = group_means(a_norm, lc, len(classes))  # m_c, (n_classes, n_genes)
+    overall = group_means(a_norm, np.zeros(len(lc), np.int64), 1)[0]  # m, (n_genes,)
     present = np.unique(lc)
     curves = accuracy_curves(
         model,
@@ -270,6 +299,8 @@ def evaluate(
         metrics=metrics.assign(**run)[list(keys.METRIC_COLUMNS)],
         curves=curves.assign(**run)[list(keys.CURVE_COLUMNS)],
         top_genes=top.assign(**run)[[*keys.TOP_GENES_COLUMNS, *extra]],
+        completeness=_completeness(att).assign(**run)[list(keys.COMPLETENESS_COLUMNS)],
+        gene_scores=_gene_scores(means, overall, lc, genes, classes, run=run),
     )
 
 
@@ -356,11 +387,11 @@ def _inputs(prepared: ad.AnnData, att: ad.AnnData, genes: list[str]) -> np.ndarr
     if (rows < 0).any():
         name = att.obs_names[int(np.flatnonzero(rows < 0)[0])]
         msg = (
-            f"input: {int((rows < 0).sum())} explained example(s) are not in the prepared file "
-            f"(e.g. {name!r}); expected the file the attributions were computed from"
+            f"prepared: {int((rows < 0).sum())} explained example(s) are not in the prepared "
+            f"data (e.g. {name!r}); expected the file the attributions were computed from"
         )
         raise InputError(msg)
-    prepared = io.align_genes(prepared[rows], genes, where="input")
+    prepared = io.align_genes(prepared[rows], genes, where="prepared")
     return io.dense_rows(prepared.X)
 
 
@@ -389,8 +420,8 @@ def _check_target_prob(
     if worst > TARGET_PROB_TOLERANCE:
         msg = (
             f"attributions: obs[{keys.TARGET_PROB!r}] differs from the model's probability on "
-            f"--input by up to {worst:.3g} (tolerance {TARGET_PROB_TOLERANCE}); expected the "
-            "model and prepared file the attributions were computed with"
+            f"the prepared data by up to {worst:.3g} (tolerance {TARGET_PROB_TOLERANCE}); "
+            "expected the model and prepared file the attributions were computed with"
         )
         raise InputError(msg)
 
@@ -406,7 +437,7 @@ def _subclass_names(informative: Any, prepared: ad.AnnData) -> list[str]:
     sub = prepared.obs.get(keys.SUBCLASS)
     if sub is None or not isinstance(sub.dtype, pd.CategoricalDtype):
         msg = (
-            f"attributions: varm[{keys.INFORMATIVE!r}] has no column names and --input has no "
+            f"attributions: varm[{keys.INFORMATIVE!r}] has no column names and prepared has no "
             f"categorical obs[{keys.SUBCLASS!r}]; expected one of them to name the subclasses"
         )
         raise InputError(msg)
@@ -443,3 +474,53 @@ def _top_genes(
     if informative is not None:
         columns[keys.INFORMATIVE] = np.take_along_axis(informative[present], order, axis=1).ravel()
     return pd.DataFrame(columns)
+
+
+def _completeness(att: ad.AnnData) -> pd.DataFrame:
+    """``example``, ``delta`` and ``n_steps`` of every explained example."""
+    if keys.DELTA not in att.obs:
+        log.warning("the attributions have no obs[%r]: no completeness rows", keys.DELTA)
+        return pd.DataFrame({"example": [], "delta": [], "n_steps": pd.array([], dtype="Int64")})
+    n_steps = att.obs[keys.N_STEPS] if keys.N_STEPS in att.obs else pd.NA
+    return pd.DataFrame(
+        {
+            "example": att.obs_names.astype(str),
+            "delta": att.obs[keys.DELTA].to_numpy(np.float64),
+            "n_steps": pd.array(np.broadcast_to(n_steps, att.n_obs), dtype="Int64"),
+        }
+    )
+
+
+def _gene_scores(
+    means: np.ndarray,
+    overall: np.ndarray,
+    labels: np.ndarray,
+    genes: list[str],
+    classes: list[str],
+    *,
+    run: dict[str, Any],
+) -> ad.AnnData:
+    """The class means ``m_c`` (rows: classes with a correctly classified example).
+
+    float64, as computed: rounding to float32 would tie genes whose scores
+    differ, and move STABILITY's rank correlations and top-k sets.
+    """
+    present = np.unique(labels)
+    scores = ad.AnnData(
+        X=means[present],
+        obs=pd.DataFrame(
+            {keys.N_EXAMPLES: np.bincount(labels, minlength=len(classes))[present]},
+            index=pd.Index([classes[c] for c in present], dtype=str),
+        ),
+        var=pd.DataFrame({keys.OVERALL: overall}, index=pd.Index(genes, dtype=str)),
+    )
+    io.step_uns(scores, keys.EVALUATE).update(
+        {
+            keys.DATASET: run["dataset"],
+            keys.MODEL: run["model"],
+            keys.SEED: run["seed"],
+            keys.METHOD: run["method"],
+            keys.VERSION: __version__,
+        }
+    )
+    return scores

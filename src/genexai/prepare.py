@@ -1,6 +1,6 @@
 """PREPARE: drop small classes, split train/test, transform (method.md §2).
 
-Input: an imported (:mod:`genexai.io.formats`) or simulated AnnData, samples
+Input: an imported (:mod:`genexai.import_data`) or simulated AnnData, samples
 × genes, with raw values on a linear scale and a categorical ``obs['label']``.
 The paper's gene and sample filters already ran at import.
 
@@ -53,8 +53,15 @@ from sklearn.model_selection import train_test_split
 
 from . import keys
 from .errors import InputError
-from .io import align_genes, check_matrix, class_names, dense_rows, row_blocks, step_uns
-from .io.formats import looks_like_counts
+from .io import (
+    align_genes,
+    check_matrix,
+    class_names,
+    dense_rows,
+    looks_like_counts,
+    row_blocks,
+    step_uns,
+)
 
 __all__ = [
     "SPLITS",
@@ -64,6 +71,7 @@ __all__ = [
     "apply_transform",
     "fit_statistics",
     "prepare",
+    "prepare_summary",
     "split_test_mask",
     "transform_rows",
 ]
@@ -114,7 +122,7 @@ def _check_domain(
             expected = "counts (>= 0)" if transform == "log2_cpm_center" else "values > -1"
             msg = (
                 f"{where}: value {values[i, j]} at sample {samples[index[i]]!r}, gene "
-                f"{genes[j]!r}; --transform {transform} expects {expected}"
+                f"{genes[j]!r}; transform {transform} expects {expected}"
             )
             raise InputError(msg)
         if transform == "log2_cpm_center":
@@ -123,7 +131,7 @@ def _check_domain(
                 i = int(np.flatnonzero(empty)[0])
                 msg = (
                     f"{where}: sample {samples[index[i]]!r} has a total count of 0; "
-                    "--transform log2_cpm_center needs at least one count per sample"
+                    "transform log2_cpm_center needs at least one count per sample"
                 )
                 raise InputError(msg)
 
@@ -226,16 +234,16 @@ def _check_options(
     transform: str, split: str, test_size: float, min_samples_per_class: int
 ) -> None:
     if transform not in TRANSFORMS:
-        msg = f"--transform: expected one of {', '.join(TRANSFORMS)}, found {transform!r}"
+        msg = f"transform: expected one of {', '.join(TRANSFORMS)}, found {transform!r}"
         raise InputError(msg)
     if split not in SPLITS:
-        msg = f"--split: expected one of {', '.join(SPLITS)}, found {split!r}"
+        msg = f"split: expected one of {', '.join(SPLITS)}, found {split!r}"
         raise InputError(msg)
     if not 0 < test_size < 1:
-        msg = f"--test-size: expected a fraction in (0, 1), found {test_size}"
+        msg = f"test_size: expected a fraction in (0, 1), found {test_size}"
         raise InputError(msg)
     if min_samples_per_class < 1:
-        msg = f"--min-samples-per-class: expected >= 1, found {min_samples_per_class}"
+        msg = f"min_samples_per_class: expected >= 1, found {min_samples_per_class}"
         raise InputError(msg)
 
 
@@ -310,7 +318,7 @@ def prepare(
         msg = (
             f"{where}: {len(kept.cat.categories)} class(es) with >= {min_samples_per_class} "
             f"samples (sizes: {dict(zip(classes, sizes.tolist(), strict=True))}); expected at "
-            "least 2 (lower --min-samples-per-class?)"
+            "least 2 (lower min_samples_per_class?)"
         )
         raise InputError(msg)
     try:
@@ -318,13 +326,13 @@ def prepare(
             kept.cat.codes.to_numpy(), split=split, test_size=test_size, seed=seed
         )
     except ValueError as exc:
-        msg = f"{where}: --split {split}: {str(exc).splitlines()[0]}"
+        msg = f"{where}: split {split}: {str(exc).splitlines()[0]}"
         raise InputError(msg) from None
     train = rows[~is_test]
     if len(train) < 2:
         msg = (
             f"{where}: {len(train)} training sample(s) of {len(rows)}; the statistics need "
-            "at least 2 (lower --test-size?)"
+            "at least 2 (lower test_size?)"
         )
         raise InputError(msg)
     _check_domain(
@@ -400,7 +408,10 @@ def apply_transform(adata: ad.AnnData, fitted: ad.AnnData, *, where: str = "inpu
     """
     record = fitted.uns.get(keys.UNS, {}).get(keys.PREPARE)
     if record is None or keys.MEAN not in fitted.var or keys.STD not in fitted.var:
-        msg = "fitted: not a prepared AnnData (no uns['genexai']['prepare'] or var statistics)"
+        msg = (
+            f"fitted: not a prepared AnnData (no uns[{keys.UNS!r}][{keys.PREPARE!r}] "
+            "or var statistics)"
+        )
         raise InputError(msg)
     transform = record[keys.TRANSFORM]
     new = align_genes(adata, fitted.var_names, where=where)
@@ -422,3 +433,39 @@ def apply_transform(adata: ad.AnnData, fitted: ad.AnnData, *, where: str = "inpu
         var=fitted.var.copy(),
         uns={keys.UNS: {keys.PREPARE: copy.deepcopy(dict(record))}},
     )
+
+
+def prepare_summary(prepared: ad.AnnData, *, dataset: str) -> pd.DataFrame:
+    """The samples of each class and split of a prepared dataset (REPORT's overview).
+
+    Parameters
+    ----------
+    prepared
+        The output of :func:`prepare`: ``obs['label']``, ``obs['split']``.
+    dataset
+        Written in the ``dataset`` column.
+
+    Returns
+    -------
+    :data:`genexai.keys.PREPARE_SUMMARY_COLUMNS`, one row per class (in
+    class-index order) and split (sorted) that holds samples: ``n_samples``
+    int64; on every row, ``n_genes`` int64 and ``simulated`` bool (True when
+    ``varm['informative']``, the true informative genes, is known).
+    """
+    for key in (keys.LABEL, keys.SPLIT):
+        if key not in prepared.obs:
+            msg = f"prepared: obs[{key!r}] is missing"
+            raise InputError(msg)
+    counts = (
+        pd.DataFrame(
+            {"class": prepared.obs[keys.LABEL], "split": prepared.obs[keys.SPLIT].astype(str)}
+        )
+        .groupby(["class", "split"], observed=True)
+        .size()
+        .rename("n_samples")
+        .reset_index()
+    )
+    counts["class"] = counts["class"].astype(str)
+    return counts.assign(
+        dataset=dataset, n_genes=prepared.n_vars, simulated=keys.INFORMATIVE in prepared.varm
+    )[list(keys.PREPARE_SUMMARY_COLUMNS)]

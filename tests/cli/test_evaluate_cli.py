@@ -1,4 +1,5 @@
-"""bin/evaluate.py: real checkpoint, graph and IG attributions in; three tables out; errors."""
+"""bin/evaluate.py: real checkpoint, graph and IG attributions in; four tables and the gene
+scores out; errors."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import torch
 from click.testing import CliRunner
 
 from genexai import io, keys
-from genexai.attribution import attribute
+from genexai.attribute import attribute
 from genexai.evaluate import evaluate
 from genexai.graph import graph_from_adata, load_graph, save_graph
 from genexai.models import build_model, load_model, save_checkpoint
@@ -84,7 +85,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
         model.linear.weight.copy_(0.5 * torch.from_numpy(informative.T.astype(np.float32)))
     save_checkpoint(paths["model.pt"], model, meta={"genes": genes, "classes": CLASSES, "seed": 4})
     test = prepared[prepared.obs[keys.SPLIT] == keys.TEST]
-    explained = attribute(load_model(paths["model.pt"]), test, n_steps=64, tolerance=None)
+    explained = attribute(test, load_model(paths["model.pt"]), n_steps=64, tolerance=None)
     io.write_h5ad(explained, paths["a.h5ad"])
     return paths
 
@@ -105,22 +106,29 @@ def _args(files, out: Path, *extra):
         str(out / "c.tsv"),
         "--top-genes",
         str(out / "t.tsv"),
+        "--completeness",
+        str(out / "k.tsv"),
+        "--gene-scores",
+        str(out / "g.h5ad"),
         *FAST,
         *extra,
     ]
 
 
-def test_writes_the_three_tables(main, files, tmp_path):
+OUTPUTS = ["c.tsv", "g.h5ad", "k.tsv", "m.tsv", "t.tsv"]
+
+
+def test_writes_every_output(main, files, tmp_path):
     result = CliRunner().invoke(
         main, _args(files, tmp_path, "--graph", str(files["graph.npz"]), "--seed", "3")
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.tsv", "m.tsv", "t.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == OUTPUTS
     metrics = pd.read_csv(tmp_path / "m.tsv", sep="\t")
     want = evaluate(
-        io.read_h5ad(files["a.h5ad"]),
-        load_model(files["model.pt"]),
         io.read_h5ad(files["prepared.h5ad"]),
+        load_model(files["model.pt"]),
+        io.read_h5ad(files["a.h5ad"]),
         dataset="toy",
         graph=load_graph(files["graph.npz"]),
         gap=3,
@@ -145,6 +153,19 @@ def test_writes_the_three_tables(main, files, tmp_path):
     assert list(top.columns) == [*keys.TOP_GENES_COLUMNS, keys.INFORMATIVE]
     # The model weighs only the informative genes, so they lead every class's list.
     assert top[keys.INFORMATIVE].all()
+    completeness = pd.read_csv(tmp_path / "k.tsv", sep="\t", float_precision="round_trip")
+    assert list(completeness.columns) == list(keys.COMPLETENESS_COLUMNS)
+    assert completeness[["dataset", "model", "seed"]].drop_duplicates().values.tolist() == [
+        ["toy", "LR", 4]
+    ]
+    explained = io.read_h5ad(files["a.h5ad"])
+    assert list(completeness["example"]) == list(explained.obs_names)
+    # the text holds every digit: read back exactly
+    np.testing.assert_array_equal(completeness["delta"], explained.obs[keys.DELTA])
+    scores = io.read_h5ad(tmp_path / "g.h5ad")
+    np.testing.assert_array_equal(scores.X, want.gene_scores.X)
+    assert scores.uns[keys.UNS][keys.EVALUATE][keys.MODEL] == "LR"
+    assert list(scores.obs_names) == CLASSES
 
 
 @pytest.mark.parametrize(
@@ -190,4 +211,4 @@ def test_script_runs_as_a_process(files, tmp_path):
         [str(SCRIPT), *_args(files, tmp_path)], capture_output=True, text=True, env=env, check=False
     )
     assert ok.returncode == 0, ok.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.tsv", "m.tsv", "t.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == OUTPUTS

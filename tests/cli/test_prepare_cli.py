@@ -87,6 +87,44 @@ def test_options_reach_prepare(main, tmp_path, options, kwargs):
     assert list(got.obs[keys.LABEL].cat.categories) == list(expected.obs[keys.LABEL].cat.categories)
 
 
+@pytest.mark.parametrize("simulated", [False, True], ids=["imported", "simulated"])
+def test_summary_counts_each_class_and_split(main, tmp_path, simulated):
+    adata = _counts(tmp_path / "in.h5ad", n=32, classes=3)
+    if simulated:
+        adata.varm[keys.INFORMATIVE] = np.zeros((adata.n_vars, 3), dtype=bool)
+        io.write_h5ad(adata, tmp_path / "in.h5ad")
+    args = ["--input", str(tmp_path / "in.h5ad"), "--output", str(tmp_path / "out.h5ad")]
+    summary = tmp_path / "toy.prepare.tsv"
+    result = CliRunner().invoke(main, [*args, "--summary", str(summary), "--dataset", "toy"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(summary, sep="\t", dtype={"class": str})
+    assert list(table.columns) == list(keys.PREPARE_SUMMARY_COLUMNS)
+    prepared = io.read_h5ad(tmp_path / "out.h5ad")
+    # plain counts, in class-index order then split order
+    want = [
+        (
+            "toy",
+            c,
+            split,
+            int(((prepared.obs[keys.LABEL] == c) & (prepared.obs[keys.SPLIT] == split)).sum()),
+            12,
+            simulated,
+        )
+        for c in prepared.obs[keys.LABEL].cat.categories
+        for split in sorted(prepared.obs[keys.SPLIT].astype(str).unique())
+    ]
+    assert [tuple(row) for row in table.itertuples(index=False)] == want
+    assert table["n_samples"].sum() == 32
+
+
+def test_summary_needs_a_dataset(main, tmp_path):
+    _counts(tmp_path / "in.h5ad")
+    args = ["--input", str(tmp_path / "in.h5ad"), "--output", str(tmp_path / "out.h5ad")]
+    result = CliRunner().invoke(main, [*args, "--summary", str(tmp_path / "s.tsv")])
+    assert result.exit_code == 2 and "--summary needs --dataset" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["in.h5ad"]
+
+
 def _run(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(

@@ -36,6 +36,7 @@ def collected(tmp_path: Path) -> Path:
         (folder / f"D.mlp.{seed}.train.json").write_text(
             json.dumps(
                 {
+                    "dataset": "D",
                     "model": "mlp",
                     "seed": seed,
                     "train_accuracy": 99.0,
@@ -91,6 +92,9 @@ def test_writes_tables_and_report(collected, tmp_path):
             "metrics", "D.mlp.0.metrics.tsv: column 'value', row 1: expected a number", id="metrics"
         ),
         pytest.param("params", "params.json: not a readable JSON file", id="params"),
+        pytest.param(
+            "train", "D.mlp.0.train.json: field 'dataset' must be a non-empty string", id="train"
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(collected, tmp_path, bad, match):
@@ -98,6 +102,9 @@ def test_bad_input_is_one_line_and_writes_nothing(collected, tmp_path, bad, matc
     params.write_text("{}" if bad != "params" else "{oops")
     if bad == "metrics":
         (collected / "D.mlp.0.metrics.tsv").write_text(HEADER + "D\tmlp\t0\tig\tPGI\tlocal\tlots\n")
+    if bad == "train":  # written by bin/train.py without --dataset
+        path = collected / "D.mlp.0.train.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "dataset": None}))
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main, ["--results-dir", str(collected), "--params", str(params), "--outdir", str(out)]

@@ -1,4 +1,4 @@
-"""bin/stability.py: several attributions files in, pairwise (and summary) tables out; errors."""
+"""bin/stability.py: several gene-score files in, pairwise and summary tables out; errors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
-from genexai.metrics.stability import run_scores, stability
+from genexai.stability import stability
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "stability.py"
 
@@ -31,59 +31,54 @@ def main():
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> list[Path]:
-    """Attributions files of LR seeds 0 and 1 and MLP seed 0 (random values)."""
+    """Gene scores of LR seeds 0 and 1 and MLP seed 0 (random values), as EVALUATE writes them."""
     folder = tmp_path_factory.mktemp("stability")
     paths = []
     for i, (model, seed) in enumerate([("LR", 0), ("LR", 1), ("MLP", 0)]):
         rng = np.random.default_rng(i)
+        genes = [f"G{g}" for g in range(25)]
         adata = ad.AnnData(
-            X=rng.standard_normal((16, 25)).astype(np.float32),
-            obs=pd.DataFrame(
-                {
-                    keys.LABEL: pd.Categorical.from_codes(np.arange(16) % 2, categories=["A", "B"]),
-                    keys.CORRECT: np.arange(16) % 5 > 0,
-                },
-                index=[f"s{j}" for j in range(16)],
-            ),
-            var=pd.DataFrame(index=[f"G{g}" for g in range(25)]),
+            X=rng.standard_normal((2, 25)),
+            obs=pd.DataFrame({keys.N_EXAMPLES: [6, 7]}, index=["A", "B"]),
+            var=pd.DataFrame({keys.OVERALL: rng.standard_normal(25)}, index=genes),
         )
-        adata.uns[keys.UNS] = {keys.ATTRIBUTE: {keys.ARCH: model, keys.SEED: seed}}
-        paths.append(folder / f"toy.{model}.{seed}.attributions.h5ad")
+        adata.uns[keys.UNS] = {
+            keys.EVALUATE: {keys.DATASET: "toy", keys.MODEL: model, keys.SEED: seed}
+        }
+        # names that say nothing: the run is read from the file, not from its name
+        paths.append(folder / f"run{i}.gene_scores.h5ad")
         io.write_h5ad(adata, paths[-1])
     return paths
 
 
 def _args(inputs, out: Path, *extra):
     return [arg for p in inputs for arg in ("--input", str(p))] + [
-        "--dataset",
-        "toy",
         "--output",
         str(out / "s.tsv"),
+        "--summary",
+        str(out / "sum.tsv"),
         *extra,
     ]
 
 
 def test_writes_pairs_and_summary(main, inputs, tmp_path):
-    result = CliRunner().invoke(
-        main, _args(inputs, tmp_path, "--top-k", "3,10", "--summary", str(tmp_path / "sum.tsv"))
-    )
+    result = CliRunner().invoke(main, _args(inputs, tmp_path, "--top-k", "3,10"))
     assert result.exit_code == 0, result.output
     pairs = pd.read_csv(tmp_path / "s.tsv", sep="\t")
-    want, want_summary = stability(
-        [run_scores(io.read_h5ad(p), where=str(p)) for p in inputs], dataset="toy", top_k=(3, 10)
-    )
-    pd.testing.assert_frame_equal(pairs, want, check_exact=False, rtol=1e-9)
+    want = stability([io.read_h5ad(p) for p in inputs], top_k=(3, 10))
+    pd.testing.assert_frame_equal(pairs, want.pairs, check_exact=False, rtol=1e-9)
     assert set(pairs["metric"]) == {"jaccard@3", "jaccard@10", "spearman", "kendall"}
+    assert set(pairs["dataset"]) == {"toy"}
     summary = pd.read_csv(tmp_path / "sum.tsv", sep="\t")
     assert list(summary.columns) == list(keys.STABILITY_SUMMARY_COLUMNS)
-    pd.testing.assert_frame_equal(summary, want_summary, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(summary, want.summary, check_exact=False, rtol=1e-9)
 
 
 @pytest.mark.parametrize(
     ("which", "extra", "message"),
     [
-        pytest.param([0], [], "Error: stability: --input: expected at least 2", id="one"),
-        pytest.param([0, 0], [], "Error: stability: --input: two files hold", id="dup"),
+        pytest.param([0], [], "Error: stability: gene_scores: expected at least 2", id="one"),
+        pytest.param([0, 0], [], "Error: stability: gene_scores: two inputs hold", id="dup"),
         pytest.param([0, 1], ["--top-k", "0"], "Invalid value for '--top-k'", id="top-k"),
     ],
 )

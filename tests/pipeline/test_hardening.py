@@ -27,7 +27,7 @@ def test_odd_input_file_name(tmp_path: Path, test_run: Run) -> None:
     assert not list(tmp_path.rglob("pwned*")), "a file name was executed by a shell"
     assert (run.outdir / "summary" / "metrics.tsv").is_file()
     names = {p.name for p in (run.outdir / "prepare").iterdir()}
-    assert names == {"my_data_touch_pwned_q.prepared.h5ad"}
+    assert names == {"my_data_touch_pwned_q.prepared.h5ad", "my_data_touch_pwned_q.prepare.tsv"}
 
 
 def test_results_are_not_world_writable(test_run: Run) -> None:

@@ -47,6 +47,36 @@ def test_metrics_are_sane(test_run: Run) -> None:
     assert len(runs) == 8
 
 
+#: What REPORT is given: tables only, by the step that writes them.
+REPORT_INPUTS = {
+    ".metrics.tsv": 8,  # EVALUATE, one per model and seed
+    ".curves.tsv": 8,
+    ".top_genes.tsv": 8,
+    ".completeness.tsv": 8,
+    ".train.json": 8,  # TRAIN
+    ".stability_summary.tsv": 1,  # STABILITY, one per dataset
+    ".prepare.tsv": 1,  # PREPARE
+}
+
+
+def test_steps_after_evaluate_read_what_it_wrote(test_run: Run) -> None:
+    out = test_run.outdir
+    assert len(list((out / "evaluate").glob("test.*.gene_scores.h5ad"))) == 8
+    assert len(list((out / "evaluate").glob("test.*.completeness.tsv"))) == 8
+    assert (out / "stability" / "test.stability_summary.tsv").is_file()
+    assert (out / "prepare" / "test.prepare.tsv").is_file()
+    (row,) = [r for r in test_run.trace() if r["process"].endswith(":REPORT")]
+    staged = sorted(p.name for p in (Path(row["workdir"]) / "collected").iterdir())
+    counts = {suffix: sum(n.endswith(suffix) for n in staged) for suffix in REPORT_INPUTS}
+    assert counts == REPORT_INPUTS, staged
+    assert len(staged) == sum(REPORT_INPUTS.values()), staged  # no .h5ad, nothing else
+    completeness = pd.read_csv(out / "summary" / "completeness.tsv", sep="\t")
+    per_example = sum(
+        len(pd.read_csv(f, sep="\t")) for f in (out / "evaluate").glob("*.completeness.tsv")
+    )
+    assert completeness["n_examples"].sum() == per_example
+
+
 def test_resume_caches_every_task(test_run: Run) -> None:
     again = run_nextflow(test_run.launch_dir, "-profile", "test,local", "-resume")
     assert again.returncode == 0, again.output[-5000:]

@@ -1,3 +1,5 @@
+include { batchRuns; extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process ATTRIBUTE {
     tag "${meta.id}"
     label 'process_gpu'
@@ -15,28 +17,26 @@ process ATTRIBUTE {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
+    def args = extArgs(task.ext.args)
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
     def device = task.ext.use_gpu ? 'cuda' : 'cpu'
-    // One line per seed, run in one Python process (see genexai.batch).
+    // One run per seed, in one Python process (see genexai.batch).
     def model_files = [models].flatten()   // in the order of meta.seeds
     def runs = meta.seeds.withIndex().collect { seed, i ->
-        "--input '${prepared}' --model '${model_files[i].name}' --seed ${seed} " +
-        "--device ${device} --threads ${task.cpus} --output '${prefix}.${seed}.attributions.h5ad' ${args}"
-    }.join('\n    ')  // the script's indentation, which Nextflow strips
+        ['--input', prepared, '--model', model_files[i].name, '--seed', seed,
+         '--device', device, '--threads', task.cpus, '--output', "${prefix}.${seed}.attributions.h5ad", args]
+    }
     """
-    python3 -m genexai.batch attribute.py <<'RUNS'
-    ${runs}
-    RUNS
+    python3 -m genexai.batch attribute.py ${batchRuns(runs)}
 
     python3 -m genexai.versions "${task.process}" torch captum anndata > versions.yml
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
-    def files = meta.seeds.collect { seed -> "'${prefix}.${seed}.attributions.h5ad'" }.join(' ')
+    def files = meta.seeds.collect { seed -> "${prefix}.${seed}.attributions.h5ad" }
     """
-    touch ${files}
+    touch ${shellWords(files)}
     python3 -m genexai.versions "${task.process}" torch captum anndata > versions.yml
     """
 }

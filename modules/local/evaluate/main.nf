@@ -1,3 +1,5 @@
+include { batchRuns; extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process EVALUATE {
     tag "${meta.id}"
     label 'process_low'
@@ -8,31 +10,32 @@ process EVALUATE {
     val(src_digest)
 
     output:
-    tuple val(meta), path("${prefix}.*.metrics.tsv")  , emit: metrics
-    tuple val(meta), path("${prefix}.*.curves.tsv")   , emit: curves
-    tuple val(meta), path("${prefix}.*.top_genes.tsv"), emit: top_genes
-    path "versions.yml"                               , emit: versions
+    tuple val(meta), path("${prefix}.*.metrics.tsv")     , emit: metrics
+    tuple val(meta), path("${prefix}.*.curves.tsv")      , emit: curves
+    tuple val(meta), path("${prefix}.*.top_genes.tsv")   , emit: top_genes
+    tuple val(meta), path("${prefix}.*.completeness.tsv"), emit: completeness
+    tuple val(meta), path("${prefix}.*.gene_scores.h5ad"), emit: gene_scores   // STABILITY's input
+    path "versions.yml"                                  , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
+    def args = extArgs(task.ext.args)
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
-    def graph_arg = graph ? "--graph '${graph}'" : ''
-    // One line per seed, run in one Python process (see genexai.batch).
+    def graph_arg = graph ? ['--graph', graph] : []
+    // One run per seed, in one Python process (see genexai.batch).
     def model_files = [models].flatten()               // both in the order of meta.seeds
     def attribution_files = [attributions].flatten()
     def runs = meta.seeds.withIndex().collect { seed, i ->
-        "--attributions '${attribution_files[i].name}' --model '${model_files[i].name}' --input '${prepared}' " +
-        "${graph_arg} --dataset '${meta.dataset}' --seed ${seed} --threads ${task.cpus} " +
-        "--output '${prefix}.${seed}.metrics.tsv' --curves '${prefix}.${seed}.curves.tsv' " +
-        "--top-genes '${prefix}.${seed}.top_genes.tsv' ${args}"
-    }.join('\n    ')  // the script's indentation, which Nextflow strips
+        ['--attributions', attribution_files[i].name, '--model', model_files[i].name, '--input', prepared,
+         graph_arg, '--dataset', meta.dataset, '--seed', seed, '--threads', task.cpus,
+         '--output', "${prefix}.${seed}.metrics.tsv", '--curves', "${prefix}.${seed}.curves.tsv",
+         '--top-genes', "${prefix}.${seed}.top_genes.tsv",
+         '--completeness', "${prefix}.${seed}.completeness.tsv", '--gene-scores', "${prefix}.${seed}.gene_scores.h5ad", args]
+    }
     """
-    python3 -m genexai.batch evaluate.py <<'RUNS'
-    ${runs}
-    RUNS
+    python3 -m genexai.batch evaluate.py ${batchRuns(runs)}
 
     python3 -m genexai.versions "${task.process}" torch scipy scikit-learn > versions.yml
     """
@@ -40,10 +43,11 @@ process EVALUATE {
     stub:
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
     def files = meta.seeds.collect { seed ->
-        "'${prefix}.${seed}.metrics.tsv' '${prefix}.${seed}.curves.tsv' '${prefix}.${seed}.top_genes.tsv'"
-    }.join(' ')
+        ["${prefix}.${seed}.metrics.tsv", "${prefix}.${seed}.curves.tsv", "${prefix}.${seed}.top_genes.tsv",
+         "${prefix}.${seed}.completeness.tsv", "${prefix}.${seed}.gene_scores.h5ad"]
+    }
     """
-    touch ${files}
+    touch ${shellWords(files)}
     python3 -m genexai.versions "${task.process}" torch scipy scikit-learn > versions.yml
     """
 }

@@ -1,3 +1,5 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process GRAPH {
     tag "${meta.id}"
     label 'process_medium'
@@ -15,14 +17,13 @@ process GRAPH {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    graph.py \\
-        --input '${prepared}' \\
-        --output '${prefix}.graph.npz' \\
-        --threads ${task.cpus} \\
-        ${args}
+    graph.py ${shellWords([
+        '--input', prepared,
+        '--output', "${prefix}.graph.npz",
+        '--threads', task.cpus,
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" numpy scipy > versions.yml
     """
@@ -30,7 +31,7 @@ process GRAPH {
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch '${prefix}.graph.npz'
+    touch ${shellWords(["${prefix}.graph.npz"])}
     python3 -m genexai.versions "${task.process}" numpy scipy > versions.yml
     """
 }

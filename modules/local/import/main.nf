@@ -1,3 +1,5 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process IMPORT {
     tag "${meta.id}"
     label 'process_medium'
@@ -16,16 +18,14 @@ process IMPORT {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
-    def labels_arg = labels ? "--labels labels.data" : ''
     """
-    import_data.py \\
-        --input input.data \\
-        --format '${meta.format}' \\
-        ${labels_arg} \\
-        --output '${prefix}.imported.h5ad' \\
-        ${args}
+    import_data.py ${shellWords([
+        '--input', 'input.data',
+        '--format', meta.format,
+        labels ? ['--labels', 'labels.data'] : [],
+        '--output', "${prefix}.imported.h5ad",
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" numpy pandas anndata > versions.yml
     """
@@ -33,7 +33,7 @@ process IMPORT {
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch '${prefix}.imported.h5ad'
+    touch ${shellWords(["${prefix}.imported.h5ad"])}
     python3 -m genexai.versions "${task.process}" numpy pandas anndata > versions.yml
     """
 }

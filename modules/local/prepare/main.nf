@@ -1,3 +1,5 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process PREPARE {
     tag "${meta.id}"
     label 'process_medium'
@@ -9,19 +11,20 @@ process PREPARE {
 
     output:
     tuple val(meta), path("${prefix}.prepared.h5ad"), emit: h5ad
+    tuple val(meta), path("${prefix}.prepare.tsv")  , emit: summary    // samples per class and split, for REPORT
     path "versions.yml"                             , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    prepare.py \\
-        --input '${h5ad}' \\
-        --output '${prefix}.prepared.h5ad' \\
-        ${args}
+    prepare.py ${shellWords([
+        '--input', h5ad,
+        '--output', "${prefix}.prepared.h5ad",
+        '--summary', "${prefix}.prepare.tsv", '--dataset', meta.id,
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" numpy scikit-learn anndata > versions.yml
     """
@@ -29,7 +32,7 @@ process PREPARE {
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch '${prefix}.prepared.h5ad'
+    touch ${shellWords(["${prefix}.prepared.h5ad", "${prefix}.prepare.tsv"])}
     python3 -m genexai.versions "${task.process}" numpy scikit-learn anndata > versions.yml
     """
 }

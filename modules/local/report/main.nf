@@ -1,3 +1,5 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process REPORT {
     tag "report"
     label 'process_single'
@@ -7,7 +9,7 @@ process REPORT {
     cache 'deep'
 
     input:
-    path(results, stageAs: 'collected/*')   // every metrics/curves/top-genes/stability/train/attribution/prepared file
+    path(results, stageAs: 'collected/*')   // tables only: EVALUATE's metrics/curves/top_genes/completeness, STABILITY's summary, TRAIN's JSON, PREPARE's summary
     path(params_json)
     path(versions)
     val(src_digest)
@@ -21,14 +23,13 @@ process REPORT {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     """
-    report.py \\
-        --results-dir collected \\
-        --params '${params_json}' \\
-        --versions '${versions}' \\
-        --outdir . \\
-        ${args}
+    report.py ${shellWords([
+        '--results-dir', 'collected',
+        '--params', params_json,
+        '--versions', versions,
+        '--outdir', '.',
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" pandas matplotlib jinja2 > versions.yml
     """

@@ -1,3 +1,5 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process SIMULATE {
     tag "${meta.id}"
     label 'process_single'
@@ -15,14 +17,13 @@ process SIMULATE {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    simulate.py \\
-        --config '${meta.config}' \\
-        --output '${prefix}.simulated.h5ad' \\
-        --threads ${task.cpus} \\
-        ${args}
+    simulate.py ${shellWords([
+        '--config', meta.config,
+        '--output', "${prefix}.simulated.h5ad",
+        '--threads', task.cpus,
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" numpy scipy anndata > versions.yml
     """
@@ -30,7 +31,7 @@ process SIMULATE {
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch '${prefix}.simulated.h5ad'
+    touch ${shellWords(["${prefix}.simulated.h5ad"])}
     python3 -m genexai.versions "${task.process}" numpy scipy anndata > versions.yml
     """
 }

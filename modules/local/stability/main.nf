@@ -1,29 +1,30 @@
+include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process STABILITY {
     tag "${meta.id}"
     label 'process_single'
     container 'genexai/cpu:0.1.0'
 
     input:
-    tuple val(meta), path(attributions, stageAs: 'attributions/*')   // every model and seed of one dataset
+    tuple val(meta), path(gene_scores, stageAs: 'gene_scores/*')   // EVALUATE's, every model and seed of one dataset
     val(src_digest)
 
     output:
-    tuple val(meta), path("${prefix}.stability.tsv"), emit: stability
-    path "versions.yml"                             , emit: versions
+    tuple val(meta), path("${prefix}.stability.tsv")        , emit: stability
+    tuple val(meta), path("${prefix}.stability_summary.tsv"), emit: summary
+    path "versions.yml"                                     , emit: versions
 
     when:
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
-    def inputs = attributions.collect { "--input '${it}'" }.join(' ')
     """
-    stability.py \\
-        ${inputs} \\
-        --dataset '${meta.id}' \\
-        --output '${prefix}.stability.tsv' \\
-        ${args}
+    stability.py ${shellWords([
+        gene_scores.collect { ['--input', it] },
+        '--output', "${prefix}.stability.tsv",
+        '--summary', "${prefix}.stability_summary.tsv",
+    ] + extArgs(task.ext.args))}
 
     python3 -m genexai.versions "${task.process}" scipy anndata > versions.yml
     """
@@ -31,7 +32,7 @@ process STABILITY {
     stub:
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    touch '${prefix}.stability.tsv'
+    touch ${shellWords(["${prefix}.stability.tsv", "${prefix}.stability_summary.tsv"])}
     python3 -m genexai.versions "${task.process}" scipy anndata > versions.yml
     """
 }

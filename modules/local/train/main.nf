@@ -1,3 +1,5 @@
+include { batchRuns; extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
+
 process TRAIN {
     tag "${meta.id}"
     label 'process_gpu'
@@ -16,29 +18,28 @@ process TRAIN {
     task.ext.when == null || task.ext.when
 
     script:
-    def args = task.ext.args ?: ''
+    def args = extArgs(task.ext.args)
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
-    def graph_arg = graph ? "--graph '${graph}'" : ''
+    def graph_arg = graph ? ['--graph', graph] : []
     def device = task.ext.use_gpu ? 'cuda' : 'cpu'
-    // One line per seed, run in one Python process (see genexai.batch).
+    // One run per seed, in one Python process (see genexai.batch).
     def runs = meta.seeds.collect { seed ->
-        "--input '${prepared}' --model '${meta.model}' --seed ${seed} ${graph_arg} " +
-        "--device ${device} --threads ${task.cpus} " +
-        "--output '${prefix}.${seed}.pt' --metrics '${prefix}.${seed}.train.json' ${args}"
-    }.join('\n    ')  // the script's indentation, which Nextflow strips
+        ['--input', prepared, '--model', meta.model, '--seed', seed, graph_arg,
+         '--device', device, '--threads', task.cpus,
+         '--output', "${prefix}.${seed}.pt", '--metrics', "${prefix}.${seed}.train.json",
+         '--dataset', meta.dataset, args]
+    }
     """
-    python3 -m genexai.batch train.py <<'RUNS'
-    ${runs}
-    RUNS
+    python3 -m genexai.batch train.py ${batchRuns(runs)}
 
     python3 -m genexai.versions "${task.process}" torch anndata scikit-learn > versions.yml
     """
 
     stub:
     prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
-    def files = meta.seeds.collect { seed -> "'${prefix}.${seed}.pt' '${prefix}.${seed}.train.json'" }.join(' ')
+    def files = meta.seeds.collect { seed -> ["${prefix}.${seed}.pt", "${prefix}.${seed}.train.json"] }
     """
-    touch ${files}
+    touch ${shellWords(files)}
     python3 -m genexai.versions "${task.process}" torch anndata scikit-learn > versions.yml
     """
 }

@@ -1,5 +1,5 @@
 """Metrics of explanations: prediction gaps, agreement with the ground truth,
-accuracy curves and ranking stability (method.md §6–8).
+accuracy curves and ranking-stability kernels (method.md §6–8).
 
 Every metric here is vectorised over genes and examples; each fast path has
 a plain reference implementation in the tests.
@@ -19,12 +19,11 @@ from .agreement import (
 from .curves import accuracy_curves, balanced_accuracy, gene_grid, kept_predictions
 from .openxai import example_noise, openxai_gaps, openxai_prediction_gaps
 from .prediction_gaps import VARIANTS, gap_curves, prediction_gaps
-from .stability import RunScores, pair_metrics, run_scores, stability
+from .stability import pair_metrics
 
 __all__ = [
     "VARIANTS",
     "GroundTruth",
-    "RunScores",
     "accuracy_curves",
     "balanced_accuracy",
     "class_informative",
@@ -40,8 +39,6 @@ __all__ = [
     "openxai_prediction_gaps",
     "pair_metrics",
     "prediction_gaps",
-    "run_scores",
-    "stability",
     "stable_order",
     "top_k_hits",
 ]

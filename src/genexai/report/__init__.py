@@ -1,6 +1,6 @@
 """REPORT: summary tables and a self-contained HTML report of a pipeline run.
 
-:func:`collect_results` reads the files of every run from one flat folder,
+:func:`collect_results` reads the tables of every run from one flat folder,
 :func:`summary_tables` averages them over seeds (the paper's mean ± std),
 :func:`render_report` builds the HTML page (inline CSS, figures as base64
 PNG, no external reference) and :func:`write_report` writes it all atomically.

@@ -1,9 +1,9 @@
-"""Read the files of every run from one flat folder into tidy tables.
+"""Read the tables of every run from one flat folder into tidy tables.
 
-File names follow ``<dataset>.<model>.<seed>[.<anything>].<kind>``; only the
-part before the first ``'.'`` (the dataset) is needed for tables that carry
-no ``dataset`` column, and model and seed are read from the name only where
-the file itself does not hold them (attributions, train JSON).
+Files are found by their suffix; what they hold (dataset, model, seed,
+method) is read from their columns (or, for TRAIN's JSON, its fields),
+never from their names. REPORT reads no ``.h5ad``: EVALUATE, STABILITY and
+PREPARE write what it shows as tables.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
-from anndata.io import read_elem
 
 from .. import keys
 from ..errors import InputError
@@ -26,13 +24,11 @@ logger = logging.getLogger(__name__)
 METRICS_SUFFIX = ".metrics.tsv"
 CURVES_SUFFIX = ".curves.tsv"
 TOP_GENES_SUFFIX = ".top_genes.tsv"
-STABILITY_SUFFIX = ".stability.tsv"
+COMPLETENESS_SUFFIX = ".completeness.tsv"
+STABILITY_SUMMARY_SUFFIX = ".stability_summary.tsv"
 TRAIN_SUFFIX = ".train.json"
-ATTRIBUTIONS_SUFFIX = ".attributions.h5ad"
-PREPARED_SUFFIX = ".prepared.h5ad"
+PREPARE_SUFFIX = ".prepare.tsv"
 
-#: Columns of :attr:`Results.completeness`.
-COMPLETENESS_COLUMNS = ("dataset", "model", "seed", "method", "delta", "n_steps")
 #: Columns of :attr:`Results.datasets`.
 DATASET_COLUMNS = ("dataset", "n_samples", "n_genes", "n_classes", "n_train", "n_test", "simulated")
 #: Columns of :attr:`Results.class_counts`.
@@ -56,11 +52,14 @@ class Results:
         :data:`genexai.keys.TOP_GENES_COLUMNS` plus ``informative`` (nullable
         boolean: NA where the true informative genes are unknown).
     stability
-        :data:`genexai.keys.STABILITY_COLUMNS`; ``value`` float64.
+        :data:`genexai.keys.STABILITY_SUMMARY_COLUMNS` (STABILITY's summary
+        over the pairs of runs of each model pair); ``n_pairs`` int64,
+        ``mean`` and ``std`` float64.
     completeness
-        :data:`COMPLETENESS_COLUMNS`, one row per explained example: ``delta``
-        float64, ``|sum(a) - (F(x) - F(b))|`` in probability units;
-        ``n_steps`` float64, the IG steps used (NaN where not recorded).
+        :data:`genexai.keys.COMPLETENESS_COLUMNS`, one row per explained
+        example: ``delta`` float64, ``|sum(a) - (F(x) - F(b))|`` in
+        probability units; ``n_steps`` float64, the IG steps used (NaN where
+        not recorded).
     datasets
         :data:`DATASET_COLUMNS`, one row per prepared dataset.
     class_counts
@@ -77,12 +76,12 @@ class Results:
 
 
 def collect_results(results_dir: str | Path) -> Results:
-    """Read every result file in ``results_dir`` (flat, not recursive).
+    """Read every result table in ``results_dir`` (flat, not recursive).
 
     Files are found by suffix: ``*.metrics.tsv``, ``*.curves.tsv``,
-    ``*.top_genes.tsv``, ``*.stability.tsv``, ``*.train.json``,
-    ``*.attributions.h5ad`` (only ``obs`` is read) and ``*.prepared.h5ad``
-    (only ``obs``, ``var`` and ``varm['informative']``). Any kind may be
+    ``*.top_genes.tsv`` and ``*.completeness.tsv`` (EVALUATE),
+    ``*.stability_summary.tsv`` (STABILITY), ``*.train.json`` (TRAIN) and
+    ``*.prepare.tsv`` (PREPARE); other files are left alone. Any kind may be
     absent; the report says so in its section.
 
     Raises
@@ -103,10 +102,10 @@ def collect_results(results_dir: str | Path) -> Results:
             METRICS_SUFFIX,
             CURVES_SUFFIX,
             TOP_GENES_SUFFIX,
-            STABILITY_SUFFIX,
+            COMPLETENESS_SUFFIX,
+            STABILITY_SUMMARY_SUFFIX,
             TRAIN_SUFFIX,
-            ATTRIBUTIONS_SUFFIX,
-            PREPARED_SUFFIX,
+            PREPARE_SUFFIX,
         )
     }
     if not any(found.values()):
@@ -118,15 +117,14 @@ def collect_results(results_dir: str | Path) -> Results:
         found[METRICS_SUFFIX], keys.METRIC_COLUMNS, integers=("seed",), floats=("value",)
     )
     accuracy = _concat([_read_train_json(p) for p in found[TRAIN_SUFFIX]], keys.METRIC_COLUMNS)
-    prepared = [_read_prepared(p) for p in found[PREPARED_SUFFIX]]
-    top_genes = _read_tables(
-        found[TOP_GENES_SUFFIX],
-        keys.TOP_GENES_COLUMNS,
-        integers=("seed", "rank"),
-        floats=("score",),
-        optional=(keys.INFORMATIVE,),
+    datasets, class_counts = _datasets(
+        _read_tables(
+            found[PREPARE_SUFFIX],
+            keys.PREPARE_SUMMARY_COLUMNS,
+            integers=("n_samples", "n_genes"),
+            booleans=("simulated",),
+        )
     )
-    informative = {name: genes for name, _, _, genes in prepared if genes is not None}
     return Results(
         metrics=_sorted(_concat([accuracy, metrics], keys.METRIC_COLUMNS)),
         curves=_read_tables(
@@ -135,18 +133,29 @@ def collect_results(results_dir: str | Path) -> Results:
             integers=("seed", "n_genes"),
             floats=("value", "std"),
         ),
-        top_genes=_mark_informative(top_genes, informative),
+        top_genes=_read_tables(
+            found[TOP_GENES_SUFFIX],
+            keys.TOP_GENES_COLUMNS,
+            integers=("seed", "rank"),
+            floats=("score",),
+            booleans=(keys.INFORMATIVE,),
+            optional=(keys.INFORMATIVE,),
+        ),
         stability=_read_tables(
-            found[STABILITY_SUFFIX],
-            keys.STABILITY_COLUMNS,
-            integers=("seed_a", "seed_b"),
-            floats=("value",),
+            found[STABILITY_SUMMARY_SUFFIX],
+            keys.STABILITY_SUMMARY_COLUMNS,
+            integers=("n_pairs",),
+            exact=("mean", "std"),
         ),
-        completeness=_concat(
-            [_read_completeness(p) for p in found[ATTRIBUTIONS_SUFFIX]], COMPLETENESS_COLUMNS
+        completeness=_read_tables(
+            found[COMPLETENESS_SUFFIX],
+            keys.COMPLETENESS_COLUMNS,
+            integers=("seed",),
+            floats=("n_steps",),
+            exact=("delta",),
         ),
-        datasets=_concat([row for _, row, _, _ in prepared], DATASET_COLUMNS),
-        class_counts=_concat([counts for _, _, counts, _ in prepared], CLASS_COUNT_COLUMNS),
+        datasets=datasets,
+        class_counts=class_counts,
     )
 
 
@@ -176,22 +185,22 @@ def _sorted(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(by, kind="stable", ignore_index=True)
 
 
-def _name_parts(path: Path, suffix: str) -> list[str]:
-    return path.name[: -len(suffix)].split(".")
-
-
 def _read_tables(
     paths: list[Path],
     columns: tuple[str, ...],
     *,
-    integers: tuple[str, ...],
-    floats: tuple[str, ...],
+    integers: tuple[str, ...] = (),
+    floats: tuple[str, ...] = (),
+    exact: tuple[str, ...] = (),
+    booleans: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Concatenate tab-separated tables after checking columns and types.
 
-    A missing ``dataset`` column is filled from the file name; other
-    columns than ``columns`` and ``optional`` are dropped.
+    ``floats`` and ``exact`` are both float64 columns; ``exact`` ones are
+    parsed to the nearest double, the others as the report always parsed
+    them (see :func:`_to_numbers`). An ``optional`` column a table lacks is
+    NA there; other columns than ``columns`` and ``optional`` are dropped.
     """
     wanted = columns + optional
     frames = []
@@ -201,8 +210,6 @@ def _read_tables(
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             msg = f"{path}: not a tab-separated table ({exc.__class__.__name__})"
             raise InputError(msg) from None
-        if "dataset" not in table:
-            table.insert(0, "dataset", path.name.split(".")[0])
         missing = [c for c in columns if c not in table]
         if missing:
             msg = (
@@ -213,18 +220,34 @@ def _read_tables(
         table = table[[c for c in wanted if c in table]].copy()
         for column in integers:
             table[column] = _to_numbers(table[column], path=path, integer=True)
-        for column in floats:
-            table[column] = _to_numbers(table[column], path=path, integer=False)
-        if keys.INFORMATIVE in table:
-            table[keys.INFORMATIVE] = _to_booleans(table[keys.INFORMATIVE], path=path)
-        frames.append(table)
+        for column in (*floats, *exact):
+            table[column] = _to_numbers(
+                table[column], path=path, integer=False, exact=column in exact
+            )
+        for column in booleans:
+            if column in table:
+                table[column] = _to_booleans(
+                    table[column], path=path, allow_empty=column in optional
+                )
+            else:
+                table[column] = pd.Series(pd.NA, index=table.index, dtype="boolean")
+        frames.append(table[list(wanted)])
     return _concat(frames, wanted)
 
 
-def _to_numbers(text: pd.Series, *, path: Path, integer: bool) -> pd.Series:
-    """Parse a text column; empty cells become NaN, except in integer columns."""
-    values = pd.to_numeric(text.str.strip().replace("", "nan"), errors="coerce")
-    bad = values.isna() & ~text.str.strip().str.lower().isin(["", "nan", "na"])
+def _to_numbers(text: pd.Series, *, path: Path, integer: bool, exact: bool = False) -> pd.Series:
+    """Parse a text column; empty cells become NaN, except in integer columns.
+
+    ``pd.to_numeric`` parses with pandas' fast routine, which can be off by
+    a few units in the last place of a 17-digit value (up to ~1e-12
+    relative); ``exact`` parses with numpy (Python's correctly rounded
+    conversion) instead. The tables the report has always read keep
+    ``pd.to_numeric``, so that their summaries do not move.
+    """
+    stripped = text.str.strip()
+    empty = stripped.str.lower().isin(["", "nan", "na"])
+    values = pd.to_numeric(stripped.replace("", "nan"), errors="coerce")
+    bad = values.isna() & ~empty
     if integer:
         bad |= values.isna() | (values % 1 != 0)
     if bad.any():
@@ -233,14 +256,19 @@ def _to_numbers(text: pd.Series, *, path: Path, integer: bool) -> pd.Series:
         where = f"{path}: column {text.name!r}, row {row + 1}"
         msg = f"{where}: expected {kind}, found {text.iloc[row]!r}"
         raise InputError(msg)
-    return values.astype(np.int64) if integer else values.astype(np.float64)
+    if integer:
+        return values.astype(np.int64)
+    if exact:
+        return stripped.mask(empty, "nan").astype(np.float64)
+    return values.astype(np.float64)
 
 
-def _to_booleans(text: pd.Series, *, path: Path) -> pd.Series:
+def _to_booleans(text: pd.Series, *, path: Path, allow_empty: bool) -> pd.Series:
     lowered = text.str.strip().str.lower()
-    values = lowered.map({"true": True, "1": True, "false": False, "0": False, "": pd.NA})
-    if values.isna().sum() != (lowered == "").sum():
-        row = int(np.flatnonzero((values.isna() & (lowered != "")).to_numpy())[0])
+    values = lowered.map({"true": True, "1": True, "false": False, "0": False})
+    bad = values.isna() & ((lowered != "") | (not allow_empty))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
         where = f"{path}: column {text.name!r}, row {row + 1}"
         msg = f"{where}: expected True/False, found {text.iloc[row]!r}"
         raise InputError(msg)
@@ -257,17 +285,14 @@ def _read_train_json(path: Path) -> pd.DataFrame:
     if not isinstance(record, dict):
         msg = f"{path}: expected a JSON object, found {type(record).__name__}"
         raise InputError(msg)
-    parts = _name_parts(path, TRAIN_SUFFIX)
-    dataset = record.get("dataset") or parts[0]
-    model = record.get("model") or (parts[1] if len(parts) > 1 else None)
-    seed = record.get("seed", parts[2] if len(parts) > 2 else None)
-    try:
-        seed = int(seed)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        msg = f"{path}: 'seed' must be an integer (in the JSON or the file name), found {seed!r}"
-        raise InputError(msg) from None
-    if not model:
-        msg = f"{path}: no 'model' in the JSON and no <dataset>.<model>.<seed> file name"
+    for field in ("dataset", "model"):
+        value = record.get(field)
+        if not isinstance(value, str) or not value:
+            msg = f"{path}: field {field!r} must be a non-empty string, found {value!r}"
+            raise InputError(msg)
+    seed = record.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        msg = f"{path}: field 'seed' must be an integer, found {seed!r}"
         raise InputError(msg)
     rows = []
     for field in (keys.TRAIN_ACCURACY, keys.BALANCED_ACCURACY):
@@ -275,103 +300,31 @@ def _read_train_json(path: Path) -> pd.DataFrame:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             msg = f"{path}: field {field!r} must be a number (percent), found {value!r}"
             raise InputError(msg)
-        rows.append((str(dataset), str(model), seed, "none", field, "", float(value)))
+        rows.append((record["dataset"], record["model"], seed, "none", field, "", float(value)))
     return pd.DataFrame(rows, columns=list(keys.METRIC_COLUMNS))
 
 
-def _read_h5_elements(path: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """Read some top-level AnnData elements without touching ``X``."""
-    try:
-        with h5py.File(path, "r") as f:
-            return {name: read_elem(f[name]) for name in names if name in f}
-    except (OSError, KeyError, ValueError) as exc:
-        msg = f"{path}: cannot be read as .h5ad ({exc.__class__.__name__}: {exc})"
-        raise InputError(msg.splitlines()[0]) from None
-
-
-def _read_completeness(path: Path) -> pd.DataFrame:
-    """The completeness delta of every explained example of one attributions file."""
-    parts = _name_parts(path, ATTRIBUTIONS_SUFFIX)
-    if len(parts) < 3 or not parts[2].lstrip("-").isdigit():
-        msg = f"{path}: expected a name <dataset>.<model>.<seed>[.<method>]{ATTRIBUTIONS_SUFFIX}"
-        raise InputError(msg)
-    elements = _read_h5_elements(path, ("obs", "uns"))
-    obs = elements.get("obs")
-    if not isinstance(obs, pd.DataFrame) or keys.DELTA not in obs:
-        msg = f"{path}: obs[{keys.DELTA!r}] is missing"
-        raise InputError(msg)
-    n_steps = obs[keys.N_STEPS] if keys.N_STEPS in obs else np.nan
-    # The method ATTRIBUTE recorded, else the optional fourth part of the name.
-    uns = elements.get("uns")
-    recorded = uns.get(keys.UNS, {}).get(keys.ATTRIBUTE, {}) if isinstance(uns, dict) else {}
-    method = str(recorded.get(keys.METHOD, ".".join(parts[3:])))
-    return pd.DataFrame(
-        {
-            "dataset": parts[0],
-            "model": parts[1],
-            "seed": int(parts[2]),
-            "method": method,
-            "delta": obs[keys.DELTA].to_numpy(np.float64),
-            "n_steps": np.asarray(n_steps, dtype=np.float64),
-        }
-    )
-
-
-def _read_prepared(path: Path) -> tuple[str, pd.DataFrame, pd.DataFrame, pd.Index | None]:
-    """Dataset name, overview row, class counts and true informative genes (or None)."""
-    dataset = path.name.split(".")[0]
-    elements = _read_h5_elements(path, ("obs", "var", "varm"))
-    obs, var = elements.get("obs"), elements.get("var")
-    if not isinstance(obs, pd.DataFrame) or not isinstance(var, pd.DataFrame):
-        msg = f"{path}: not an AnnData file (no obs/var tables)"
-        raise InputError(msg)
-    for key in (keys.LABEL, keys.SPLIT):
-        if key not in obs:
-            msg = f"{path}: obs[{key!r}] is missing"
-            raise InputError(msg)
-    informative = elements.get("varm", {}).get(keys.INFORMATIVE)  # type: ignore[union-attr]
-    genes = None
-    if informative is not None:
-        mask = np.asarray(informative, dtype=bool).reshape(len(var), -1).any(axis=1)
-        genes = var.index[mask]
-    split = obs[keys.SPLIT].astype(str)
-    counts = (
-        pd.DataFrame({"class": obs[keys.LABEL], "split": split})
-        .groupby(["class", "split"], observed=True)
-        .size()
-        .rename("n_samples")
+def _datasets(prepare: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The overview (a row per dataset) and the class counts of PREPARE's summaries."""
+    prepare = prepare.sort_values("dataset", kind="stable", ignore_index=True)
+    if prepare.empty:
+        return pd.DataFrame(columns=list(DATASET_COLUMNS)), prepare[list(CLASS_COUNT_COLUMNS)]
+    samples = prepare["n_samples"]
+    overview = (
+        prepare.assign(
+            n_train=samples.where(prepare["split"] == keys.TRAIN, 0),
+            n_test=samples.where(prepare["split"] == keys.TEST, 0),
+        )
+        .groupby("dataset", sort=True)
+        .agg(
+            n_samples=("n_samples", "sum"),
+            n_genes=("n_genes", "first"),
+            n_classes=("class", "nunique"),
+            n_train=("n_train", "sum"),
+            n_test=("n_test", "sum"),
+            simulated=("simulated", "first"),
+        )
         .reset_index()
+        .astype({"simulated": bool})
     )
-    counts.insert(0, "dataset", dataset)
-    counts["class"] = counts["class"].astype(str)
-    overview = pd.DataFrame(
-        [
-            {
-                "dataset": dataset,
-                "n_samples": len(obs),
-                "n_genes": len(var),
-                "n_classes": obs[keys.LABEL].nunique(),
-                "n_train": int((split == keys.TRAIN).sum()),
-                "n_test": int((split == keys.TEST).sum()),
-                "simulated": genes is not None,
-            }
-        ]
-    )
-    return dataset, overview, counts, genes
-
-
-def _mark_informative(top_genes: pd.DataFrame, informative: dict[str, pd.Index]) -> pd.DataFrame:
-    """Fill ``informative`` from the prepared files where EVALUATE did not write it.
-
-    The prepared file knows each generated class's informative genes, not
-    how EVALUATE mapped classes onto them, so the fallback marks a gene that is
-    informative for any class.
-    """
-    if keys.INFORMATIVE in top_genes:
-        flags = top_genes[keys.INFORMATIVE].astype("boolean")
-    else:
-        flags = pd.Series(pd.NA, index=top_genes.index, dtype="boolean")
-    for dataset, genes in informative.items():
-        rows = flags.isna() & (top_genes["dataset"] == dataset)
-        flags[rows] = top_genes.loc[rows, "gene"].isin(genes)
-    return top_genes.assign(**{keys.INFORMATIVE: flags})
+    return overview[list(DATASET_COLUMNS)], prepare[list(CLASS_COUNT_COLUMNS)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from .. import keys
@@ -50,8 +49,9 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
         (over seeds) and ``std_within`` (mean of the runs' own ``std``, e.g.
         over random draws).
     ``stability``
-        dataset, model_a, model_b (unordered pair, ``model_a <= model_b``),
-        metric, variant, n_pairs, mean, std, ``mean ± std``.
+        STABILITY's summaries (:attr:`Results.stability`: dataset, model_a,
+        model_b with ``model_a <= model_b``, metric, variant, n_pairs, mean,
+        std over the pairs of runs), sorted, then ``mean ± std``.
     ``top_genes``
         dataset, model, method, class, gene, ``n_seeds`` (seeds whose top list
         holds the gene), ``of_seeds``, ``mean_rank`` (over those seeds),
@@ -188,17 +188,11 @@ def _curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stability_summary(stability: pd.DataFrame) -> pd.DataFrame:
-    columns = ["dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "mean", "std"]
+    """STABILITY's summaries, in order, with the ``mean ± std`` text."""
+    group = ["dataset", "model_a", "model_b", "metric", "variant"]
     if stability.empty:
-        return pd.DataFrame(columns=[*columns, "mean ± std"])
-    a, b = stability["model_a"].to_numpy(str), stability["model_b"].to_numpy(str)
-    swap = a > b
-    pairs = stability.assign(model_a=np.where(swap, b, a), model_b=np.where(swap, a, b))
-    summary = (
-        pairs.groupby(["dataset", "model_a", "model_b", "metric", "variant"])["value"]
-        .agg(n_pairs="count", mean="mean", std=lambda v: v.std(ddof=0))
-        .reset_index()
-    )
+        return pd.DataFrame(columns=[*keys.STABILITY_SUMMARY_COLUMNS, "mean ± std"])
+    summary = stability.sort_values(group, kind="stable", ignore_index=True)
     summary["mean ± std"] = mean_std_text(summary["mean"], summary["std"])
     return summary
 
