@@ -7,7 +7,8 @@
 
 include { GENEXAI                                     } from './workflows/genexai'
 include { validateParameters; validateText; helpMessage;
-          sourceDigest; datasetName; guessFormat      } from './subworkflows/local/utils_genexai'
+          sourceDigest; datasetName; guessFormat;
+          userFile; stageableFile                     } from './subworkflows/local/utils_genexai'
 
 workflow {
     def schema = "${projectDir}/nextflow_schema.json"
@@ -22,15 +23,16 @@ workflow {
     }
 
     if (params.input) {
-        def data = file(params.input)
+        def data = userFile(params.input.toString())   // glob characters are literal
         def format = params.input_format ?: guessFormat(data.name)
+        def staged = stageableFile('input', params.input.toString(), workflow.workDir)
         if (!format) {
             error("--input_format: cannot tell the format of '${data.name}'; give --input_format")
         }
         def name = params.dataset_name ?: datasetName(data.baseName.replaceAll(/\.(csv|tsv|txt)$/, ''))
-        def labels = params.labels ? file(params.labels) : []
+        def labels = params.labels ? stageableFile('labels', params.labels.toString(), workflow.workDir) : []
         ch_simulations = Channel.empty()
-        ch_imports = Channel.of([[id: name, format: format, simulated: false], data, labels])
+        ch_imports = Channel.of([[id: name, format: format, simulated: false], staged, labels])
     } else {
         ch_simulations = Channel.fromList(params.simulate.tokenize(',')*.trim())
             .map { config -> [id: config, config: config, simulated: true] }

@@ -51,7 +51,7 @@ print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + u
 #: A child that only imports what the steps import: the RSS floor.
 RUN_IMPORTS = """
 import json, resource, sys
-import genexai.import_data, genexai.prepare, genexai._cli
+import genexai.import_data, genexai.prepare, genexai.cli.import_data, genexai.cli.prepare
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"rss": rss}), file=sys.stderr)
 """

@@ -2,7 +2,7 @@
 """Benchmark REPORT: read every run's files, summarise, render and write the report.
 
 Inputs are synthetic files in the schemas REPORT reads (the writer of
-tests/test_report.py), at the size of a full pipeline run by default:
+tests/helpers/report.py), at the size of a full pipeline run by default:
 2 SIMU1-sized datasets (33 classes, 9900 samples, 15000 genes) × 5 models ×
 10 seeds, 100 top genes per class.
 
@@ -20,12 +20,11 @@ from pathlib import Path
 
 import click
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from test_report import write_synthetic_results
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from genexai.report import collect_results, summary_tables, write_report
 from genexai.report._render import REPORT_PATH
+from tests.helpers.report import write_synthetic_results
 
 
 @click.command(context_settings={"show_default": True})

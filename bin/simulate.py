@@ -1,69 +1,11 @@
 #!/usr/bin/env python3
-"""SIMULATE: gene expression with known biomarkers (Bontonou et al. 2023, §1)."""
+"""SIMULATE: gene expression with known biomarkers (Bontonou et al. 2023, §1).
 
-from __future__ import annotations
+The pipeline calls this script. The command: genexai.cli.simulate
+(also ``genexai simulate``).
+"""
 
-from pathlib import Path
-from typing import get_args
-
-import click
-
-from genexai import _cli, io
-from genexai.simulate import CONFIGS, Layout, get_config, parse_merge, parse_proportions, simulate
-
-
-@click.command(context_settings=_cli.CONTEXT)
-@click.option("--config", "name", required=True, help=f"One of {', '.join(CONFIGS)}.")
-@click.option("--n-samples", type=int, help="Samples [default: the configuration's].")
-@click.option("--n-classes", type=int, help="Generated classes.")
-@click.option("--n-genes", type=int, help="Genes.")
-@click.option("--n-pathways", type=int, help="Pathways.")
-@click.option("--n-over", type=int, help="Over-expressed pathways per generated class.")
-@click.option(
-    "--class-gap", type=float, help="Prior weight of over-expressed vs background pathways."
-)
-@click.option("--alpha-scale", type=float, help="Factor on the whole pathway prior.")
-@click.option("--eta-concentration", type=float, help="Dirichlet concentration of genes.")
-@click.option("--layout", type=click.Choice(get_args(Layout)), help="Pathway -> gene layout.")
-@click.option("--genes-per-pathway", type=int, help="Genes (expected, if random) per pathway.")
-@click.option("--n-reads", type=int, help="Reads per sample before per-million scaling.")
-@click.option("--class-proportions", help="Per generated class, e.g. 0.25,0.75.")
-@click.option("--min-prop", type=float, help="Validity rule [default: 0.1/genes-per-pathway].")
-@click.option("--merge", help="identity, last_vs_rest, or a task class per class (0,0,1).")
-@_cli.seed_option()
-@_cli.output_option(help="Output .h5ad file, written atomically.")
-@_cli.common_options
-def main(
-    *,
-    name: str,
-    class_proportions: str | None,
-    merge: str | None,
-    seed: int,
-    output_path: Path,
-    threads: int,
-    verbose: bool,
-    **overrides: int | float | str | None,
-) -> None:
-    """Simulate per-million expression with known informative genes.
-
-    Every option left out takes the value of the --config configuration.
-    """
-    _cli.setup_logging(verbose=verbose)
-    with _cli.errors("simulate"):
-        config = get_config(
-            name,
-            class_proportions=parse_proportions(class_proportions) if class_proportions else None,
-            merge=parse_merge(merge) if merge else None,
-            **overrides,
-        )
-        adata = simulate(
-            config,
-            seed=seed,
-            threads=threads,
-            progress=_cli.progress(config.n_samples, f"simulate {config.name}"),
-        )
-        io.write_h5ad(adata, output_path)
-
+from genexai.cli.simulate import main
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 
 import anndata as ad
@@ -10,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from attribution_models import FAMILIES, N_GENES, make_adata, make_model
 
 from genexai import attribution, io, keys
 from genexai.attribute import BATCH_SIZE, attribute, read_baseline
 from genexai.errors import InputError
 from genexai.io import split_rows
-from genexai.models import file_sha256
+from tests.helpers.attribution import FAMILIES, N_GENES
 
 
 def plain_delta(out: ad.AnnData) -> np.ndarray:
@@ -25,9 +23,9 @@ def plain_delta(out: ad.AnnData) -> np.ndarray:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_attribute_output_contract(family):
-    model = make_model(family)
-    adata = make_adata()
+def test_attribute_output_contract(family, attribution_model, prepared_adata):
+    model = attribution_model(family)
+    adata = prepared_adata()
     out = attribute(adata, model, n_steps=300, checkpoint_sha256="abc", batch_size=5)
     assert out.shape == adata.shape and out.X.dtype == np.float32
     assert list(out.obs_names) == list(adata.obs_names)
@@ -59,8 +57,8 @@ def test_attribute_output_contract(family):
     assert uns[keys.BASELINE].dtype == np.float32 and uns[keys.BASELINE].shape == (N_GENES,)
 
 
-def test_attribute_writes_and_reads_back(tmp_path):
-    out = attribute(make_adata(), make_model("mlp"), n_steps=50, checkpoint_sha256="abc")
+def test_attribute_writes_and_reads_back(tmp_path, prepared_adata, attribution_model):
+    out = attribute(prepared_adata(), attribution_model("mlp"), n_steps=50, checkpoint_sha256="abc")
     io.write_h5ad(out, tmp_path / "a.h5ad")
     back = io.read_h5ad(tmp_path / "a.h5ad")
     np.testing.assert_array_equal(back.X, out.X)
@@ -68,8 +66,8 @@ def test_attribute_writes_and_reads_back(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "gradient_shap", "random", "saliency"])
-def test_attribute_batching_does_not_change_results(method):
-    model, adata = make_model("mlp"), make_adata(30)
+def test_attribute_batching_does_not_change_results(method, attribution_model, prepared_adata):
+    model, adata = attribution_model("mlp"), prepared_adata(30)
     kwargs = {"method": method, "n_steps": 64, "n_samples": 5}
     whole = attribute(adata, model, batch_size=100, **kwargs)
     if method == "gradient_shap":  # seeded per batch: same batches, same numbers
@@ -81,8 +79,8 @@ def test_attribute_batching_does_not_change_results(method):
     pd.testing.assert_series_equal(split.obs[keys.N_STEPS], whole.obs[keys.N_STEPS])
 
 
-def test_attribute_aligns_genes_by_name():
-    model, adata = make_model("lr"), make_adata()
+def test_attribute_aligns_genes_by_name(attribution_model, prepared_adata):
+    model, adata = attribution_model("lr"), prepared_adata()
     shuffled = adata[:, adata.var_names[::-1]].copy()
     np.testing.assert_allclose(
         attribute(shuffled, model, n_steps=50).X, attribute(adata, model, n_steps=50).X, rtol=1e-6
@@ -90,8 +88,8 @@ def test_attribute_aligns_genes_by_name():
 
 
 @pytest.mark.parametrize("target", ["true", "predicted", "logit"])
-def test_attribute_targets(target):
-    model, adata = make_model("mlp"), make_adata()
+def test_attribute_targets(target, attribution_model, prepared_adata):
+    model, adata = attribution_model("mlp"), prepared_adata()
     out = attribute(adata, model, target=target, n_steps=200)
     logits = model(torch.from_numpy(adata.X)).detach().numpy()
     expected_target = (
@@ -104,8 +102,8 @@ def test_attribute_targets(target):
     np.testing.assert_allclose(out.obs[keys.DELTA], plain_delta(out), rtol=1e-5, atol=1e-6)
 
 
-def test_attribute_studied_classes_and_misclassified_kept():
-    model, adata = make_model("mlp"), make_adata(40)
+def test_attribute_studied_classes_and_misclassified_kept(attribution_model, prepared_adata):
+    model, adata = attribution_model("mlp"), prepared_adata(40)
     out = attribute(adata, model, classes=["C1", "C3"], n_steps=50)
     assert set(out.obs[keys.LABEL].astype(str)) == {"C1", "C3"}
     assert out.n_obs == int(adata.obs[keys.LABEL].isin(["C1", "C3"]).sum())
@@ -113,8 +111,8 @@ def test_attribute_studied_classes_and_misclassified_kept():
     assert out.uns[keys.UNS][keys.ATTRIBUTE][keys.STUDIED_CLASSES] == ["C1", "C3"]
 
 
-def test_class_mean_and_vector_baselines():
-    model, adata = make_model("lr"), make_adata()
+def test_class_mean_and_vector_baselines(attribution_model, prepared_adata):
+    model, adata = attribution_model("lr"), prepared_adata()
     train = split_rows(adata, "train", where="input")
     out = attribute(
         adata, model, baseline="class_mean", baseline_class="C2", reference=train, n_steps=50
@@ -129,9 +127,9 @@ def test_class_mean_and_vector_baselines():
     assert vector.uns[keys.UNS][keys.ATTRIBUTE][keys.BASELINE_KIND] == "vector"
 
 
-def test_linear_model_ig_is_exact():
+def test_linear_model_ig_is_exact(attribution_model, prepared_adata):
     """For the logit of an LR model, IG (any rule) is (x - b) * w_target."""
-    model, adata = make_model("lr"), make_adata()
+    model, adata = attribution_model("lr"), prepared_adata()
     out = attribute(adata, model, target="logit", n_steps=1, tolerance=None)
     w = model.linear.weight.detach().numpy()
     np.testing.assert_allclose(out.X, adata.X * w[out.obs[keys.TARGET]], rtol=1e-5, atol=1e-6)
@@ -168,13 +166,13 @@ def test_linear_model_ig_is_exact():
         pytest.param({"device": "tpu"}, "device:", id="device"),
     ],
 )
-def test_attribute_errors(kwargs, match):
+def test_attribute_errors(kwargs, match, prepared_adata, attribution_model):
     with pytest.raises(InputError, match=match):
-        attribute(make_adata(), make_model("lr"), **kwargs)
+        attribute(prepared_adata(), attribution_model("lr"), **kwargs)
 
 
-def test_attribute_input_errors():
-    model, adata = make_model("lr"), make_adata()
+def test_attribute_input_errors(attribution_model, prepared_adata):
+    model, adata = attribution_model("lr"), prepared_adata()
     with pytest.raises(InputError, match="genes do not match"):
         attribute(adata[:, 1:].copy(), model)
     relabelled = adata.copy()
@@ -186,16 +184,6 @@ def test_attribute_input_errors():
     model.genexai = {}
     with pytest.raises(InputError, match="model: expected genexai metadata"):
         attribute(adata, model)
-
-
-def test_split_rows():
-    adata = make_adata()
-    assert split_rows(adata, "all", where="f").n_obs == adata.n_obs
-    test = split_rows(adata, "test", where="f")
-    assert (test.obs[keys.SPLIT] == "test").all() and test.n_obs == 16
-    del adata.obs[keys.SPLIT]
-    with pytest.raises(InputError, match=r"f: obs\['split'\] is missing"):
-        split_rows(adata, "train", where="f")
 
 
 def test_defaults_are_the_methods_constants():
@@ -212,9 +200,9 @@ def test_defaults_are_the_methods_constants():
                 assert param.default == defaults[option], (name, option)
 
 
-def test_attribute_reuses_its_forward_passes(monkeypatch):
+def test_attribute_reuses_its_forward_passes(monkeypatch, attribution_model, prepared_adata):
     """F(x) and F(b) come from the step's passes: the method never redoes them."""
-    model, adata = make_model("mlp"), make_adata()
+    model, adata = attribution_model("mlp"), prepared_adata()
 
     def fail(*args, **kwargs):
         msg = "the method recomputed F(x) - F(b)"
@@ -228,9 +216,9 @@ def test_attribute_reuses_its_forward_passes(monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["saliency", "random"])
-def test_unused_options_are_not_passed(method):
+def test_unused_options_are_not_passed(method, attribution_model, prepared_adata):
     """A method gets only its own options: the IG-only ones are ignored."""
-    model, adata = make_model("lr"), make_adata()
+    model, adata = attribution_model("lr"), prepared_adata()
     plain = attribute(adata, model, method=method)
     other = attribute(adata, model, method=method, n_steps=7, tolerance=None, n_samples=2)
     np.testing.assert_array_equal(other.X, plain.X)
@@ -279,9 +267,3 @@ def test_read_baseline_errors(tmp_path, name, content, match):
         np.save(path, content)
     with pytest.raises(InputError, match=match):
         read_baseline(path, [f"G{g}" for g in range(5)])
-
-
-def test_file_sha256(tmp_path):
-    data = np.random.default_rng(0).bytes(3 << 20)
-    (tmp_path / "m.pt").write_bytes(data)
-    assert file_sha256(tmp_path / "m.pt") == hashlib.sha256(data).hexdigest()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse
-import torch
-from test_prediction_gaps import make_model
 
 from genexai import keys
 from genexai.errors import InputError
@@ -16,85 +13,7 @@ from genexai.evaluate import evaluate, progress_total
 from genexai.graph import Graph
 from genexai.metrics import feature_agreement, ground_truth, normalize_rows
 from genexai.metrics._common import group_means
-
-N_GENES = 40
-FAST = {
-    "gap": 4,
-    "n_random": 2,
-    "curve_random": 2,
-    "openxai_samples": 2,
-    "openxai_k": 5,
-    "top_n": 7,
-}
-
-
-def make_run(*, kind="linear", n_classes=3, n_sub=None, n_obs=45, seed=0):
-    """A prepared file, a model with metadata, and attributions of its test rows
-    (in the order :func:`evaluate` takes them)."""
-    n_sub = n_sub or n_classes
-    rng = np.random.default_rng(seed)
-    genes = [f"G{g:03d}" for g in range(N_GENES)]
-    classes = [f"C{c}" for c in range(n_classes)]
-    subclass = np.arange(n_obs) % n_sub
-    label = subclass if n_sub == n_classes else (subclass == n_sub - 1).astype(int)
-    prepared = ad.AnnData(
-        X=rng.standard_normal((n_obs, N_GENES)).astype(np.float32),
-        obs=pd.DataFrame(
-            {
-                keys.LABEL: pd.Categorical.from_codes(label, categories=classes),
-                keys.SUBCLASS: pd.Categorical.from_codes(
-                    subclass, categories=[f"S{j}" for j in range(n_sub)]
-                ),
-                keys.SPLIT: pd.Categorical(np.where(np.arange(n_obs) % 4, keys.TEST, keys.TRAIN)),
-            },
-            index=[f"sample{i:03d}" for i in range(n_obs)],
-        ),
-        var=pd.DataFrame(index=genes),
-    )
-    prepared.varm[keys.INFORMATIVE] = pd.DataFrame(
-        rng.random((N_GENES, n_sub)) < 0.3, index=genes, columns=[f"S{j}" for j in range(n_sub)]
-    )
-    model = make_model(kind, N_GENES, n_classes, seed=seed)
-    model.genexai = {"arch": kind.upper(), "seed": seed, "genes": genes, "classes": classes}
-    test = prepared[prepared.obs[keys.SPLIT] == keys.TEST]
-    baseline = (0.1 * rng.standard_normal(N_GENES)).astype(np.float32)
-    x = torch.from_numpy(test.X)
-    with torch.no_grad():
-        probs = torch.softmax(model(x), dim=-1).double().numpy()
-        base = torch.softmax(model(torch.from_numpy(baseline)[None]), dim=-1).double().numpy()[0]
-    codes = test.obs[keys.LABEL].cat.codes.to_numpy(np.int64)
-    pred = probs.argmax(axis=1)
-    # Attributions that favour the informative genes, plus noise.
-    informative = prepared.varm[keys.INFORMATIVE].to_numpy()
-    columns = subclass[test.obs_names.str[6:].astype(int)]
-    a = informative[:, columns].T + 0.5 * rng.standard_normal((len(codes), N_GENES))
-    obs = pd.DataFrame(
-        {
-            keys.LABEL: test.obs[keys.LABEL].array,
-            keys.PREDICTION: pd.Categorical.from_codes(pred, categories=classes),
-            keys.CORRECT: pred == codes,
-            keys.TARGET: codes,
-            keys.TARGET_PROB: probs[np.arange(len(codes)), codes],
-            keys.BASELINE_PROB: base[codes],
-            keys.SUBCLASS: test.obs[keys.SUBCLASS].to_numpy(),
-            keys.DELTA: 10.0 ** rng.uniform(-7, -2, len(codes)),
-            keys.N_STEPS: rng.choice([200, 400], len(codes)),
-        },
-        index=test.obs_names.copy(),
-    )
-    obs.loc[obs.index[:n_classes], keys.CORRECT] = True  # every class has a correct example
-    attributions = ad.AnnData(X=a.astype(np.float32), obs=obs, var=pd.DataFrame(index=genes))
-    attributions.varm[keys.INFORMATIVE] = prepared.varm[keys.INFORMATIVE]
-    attributions.uns[keys.UNS] = {
-        keys.ATTRIBUTE: {
-            keys.METHOD: "integrated_gradients",
-            keys.BASELINE: baseline,
-            keys.TARGET_KIND: "true",
-            keys.ARCH: kind.upper(),
-            keys.SEED: seed,
-        }
-    }
-    return prepared, model, attributions
+from tests.helpers.evaluate import FAST, N_GENES
 
 
 def graph_of(genes, *, seed=0):
@@ -103,8 +22,8 @@ def graph_of(genes, *, seed=0):
 
 
 @pytest.fixture(scope="module")
-def run3():
-    return make_run()
+def run3(evaluation_run):
+    return evaluation_run()
 
 
 @pytest.fixture(scope="module")
@@ -232,15 +151,15 @@ def test_genes_and_rows_are_matched_by_name(run3, result3):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "plain"])
-def test_other_models_run(kind):
-    prepared, model, attributions = make_run(kind=kind, seed=3)
+def test_other_models_run(kind, evaluation_run):
+    prepared, model, attributions = evaluation_run(kind=kind, seed=3)
     result = evaluate(prepared, model, attributions, dataset="toy", **FAST)
     assert result.metrics["value"].notna().all()
     assert result.metrics["model"].iloc[0] == kind.upper()
 
 
-def test_subclass_case_relabels_fa_by_subclass():
-    prepared, model, attributions = make_run(n_classes=2, n_sub=4, seed=5)
+def test_subclass_case_relabels_fa_by_subclass(evaluation_run):
+    prepared, model, attributions = evaluation_run(n_classes=2, n_sub=4, seed=5)
     result = evaluate(prepared, model, attributions, dataset="toy", **FAST)
     fa = result.metrics[result.metrics["metric"] == "fa"]
     assert set(fa["variant"].str.split(":").str[1].dropna()) <= {"S0", "S1", "S2"}
@@ -252,41 +171,41 @@ def test_subclass_case_relabels_fa_by_subclass():
     assert list(top[keys.INFORMATIVE]) == list(anywhere[top["gene"]])
 
 
-def test_without_ground_truth_there_is_no_fa():
-    prepared, model, attributions = make_run(seed=6)
+def test_without_ground_truth_there_is_no_fa(evaluation_run):
+    prepared, model, attributions = evaluation_run(seed=6)
     del attributions.varm[keys.INFORMATIVE]
     result = evaluate(prepared, model, attributions, dataset="toy", **FAST)
     assert not result.metrics["metric"].str.startswith("fa").any()
     assert list(result.top_genes.columns) == list(keys.TOP_GENES_COLUMNS)
 
 
-def _drop_rows(run):
+def _drop_rows(run, metric_model):
     prepared, model, attributions = run
     return prepared[prepared.obs_names != attributions.obs_names[2]], model, attributions
 
 
-def _other_model(run):
+def _other_model(run, metric_model):
     prepared, model, attributions = run
-    other = make_model("linear", N_GENES, 3, seed=99)
+    other = metric_model("linear", N_GENES, 3, seed=99)
     other.genexai = model.genexai
     return prepared, other, attributions
 
 
-def _no_baseline(run):
+def _no_baseline(run, metric_model):
     prepared, model, attributions = run
     attributions = attributions.copy()
     del attributions.uns[keys.UNS][keys.ATTRIBUTE][keys.BASELINE]
     return prepared, model, attributions
 
 
-def _training_mode(run):
+def _training_mode(run, metric_model):
     prepared, model, attributions = run
-    other = make_model("mlp", N_GENES, 3).train()
+    other = metric_model("mlp", N_GENES, 3).train()
     other.genexai = model.genexai
     return prepared, other, attributions
 
 
-def _gene_mismatch(run):
+def _gene_mismatch(run, metric_model):
     prepared, model, attributions = run
     return prepared[:, 1:], model, attributions
 
@@ -301,8 +220,8 @@ def _gene_mismatch(run):
         pytest.param(_training_mode, "model: expected an eval-mode model", id="train-mode"),
     ],
 )
-def test_mismatched_inputs_are_errors(run3, change, message):
-    prepared, model, attributions = change(run3)
+def test_mismatched_inputs_are_errors(run3, metric_model, change, message):
+    prepared, model, attributions = change(run3, metric_model)
     with pytest.raises(InputError, match=message):
         evaluate(prepared, model, attributions, dataset="toy", **FAST)
 
@@ -397,8 +316,8 @@ def test_completeness_has_every_explained_example(result3, run3):
 
 
 @pytest.mark.parametrize("missing", [keys.DELTA, keys.N_STEPS])
-def test_completeness_without_recorded_values(missing):
-    prepared, model, attributions = make_run(seed=7)
+def test_completeness_without_recorded_values(missing, evaluation_run):
+    prepared, model, attributions = evaluation_run(seed=7)
     del attributions.obs[missing]
     table = evaluate(prepared, model, attributions, dataset="toy", **FAST).completeness
     assert list(table.columns) == list(keys.COMPLETENESS_COLUMNS)

@@ -4,7 +4,6 @@ transforms and split (method.md §2), on synthetic data and on every format fixt
 from __future__ import annotations
 
 import anndata as ad
-import fixtures_formats as fx
 import numpy as np
 import pandas as pd
 import pytest
@@ -246,14 +245,9 @@ FAMILIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    return fx.write_all(tmp_path_factory.mktemp("formats"))
-
-
 @pytest.mark.parametrize(("fmt", "transform"), FAMILIES)
-def test_paper_preprocessing_per_family(written, fmt, transform):
-    matrix, labels = written[fmt]
+def test_paper_preprocessing_per_family(format_files, fmt, transform):
+    matrix, labels = format_files[fmt]
     imported = import_data(matrix, format=fmt, labels=labels)
     prepared = prepare(imported, transform=transform, split="paper", test_size=0.4, seed=43)
     test = reference_paper_test(imported.n_obs)

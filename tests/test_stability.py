@@ -1,4 +1,4 @@
-"""genexai.stability and its kernels: pairwise ranking stability against plain per-pair code."""
+"""genexai.stability: ranking stability of EVALUATE's gene scores across runs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats
-from test_evaluate import FAST, make_run
-from test_prediction_gaps import ref_order
 
 from genexai import keys
 from genexai.errors import InputError
@@ -19,6 +17,7 @@ from genexai.evaluate import evaluate
 from genexai.metrics import normalize_rows, pair_metrics
 from genexai.metrics._common import group_means
 from genexai.stability import run_scores, stability
+from tests.helpers.evaluate import FAST
 
 
 def gene_scores(
@@ -52,25 +51,6 @@ def test_run_scores_are_absolute_scores():
     np.testing.assert_array_equal(run.scores.loc["overall"], np.abs(scores.var[keys.OVERALL]))
     np.testing.assert_array_equal(run.scores.loc["class:B"], np.abs(scores.X[1]))
     assert (run.dataset, run.model, run.seed) == ("D", "LR", 0)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_pair_metrics_match_per_pair_code(seed):
-    rng = np.random.default_rng(seed)
-    scores = np.round(rng.random((4, 50)), 1)  # ties
-    got = pair_metrics(scores, top_k=(5, 20))
-    for i in range(4):
-        for j in range(4):
-            for k in (5, 20):
-                a = set(ref_order(list(scores[i]), descending=True)[:k])
-                b = set(ref_order(list(scores[j]), descending=True)[:k])
-                assert got[f"jaccard@{k}"][i, j] == pytest.approx(len(a & b) / len(a | b))
-            assert got["spearman"][i, j] == pytest.approx(
-                scipy.stats.spearmanr(scores[i], scores[j]).statistic
-            )
-            assert got["kendall"][i, j] == pytest.approx(
-                scipy.stats.kendalltau(scores[i], scores[j]).statistic
-            )
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +112,10 @@ def test_genes_are_matched_by_name():
     np.testing.assert_allclose(pairs["value"], 1.0)
 
 
-def test_scores_of_evaluate_give_the_former_stability():
+def test_scores_of_evaluate_give_the_former_stability(evaluation_run):
     """STABILITY on EVALUATE's gene scores equals STABILITY on the attributions, as it ran
     before the gene scores existed (scores recomputed here with the same calls)."""
-    runs = [make_run(seed=s) for s in (0, 1)]
+    runs = [evaluation_run(seed=s) for s in (0, 1)]
     got = stability([evaluate(*run, dataset="toy", **FAST).gene_scores for run in runs])
     former = []
     for _, _, attributions in runs:

@@ -44,7 +44,7 @@ STEPS: dict[str, str] = {
     "attribute": "attribute",
     "evaluate": "evaluate",
     "stability": "stability",
-    "report": "report",
+    "report": "write_report",
 }
 
 __all__ = ["STEPS", "__version__", *STEPS]

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from . import __version__, io, keys
+from ._defaults import BATCH_SIZE, Target
 from .attribution import (
     MAX_STEPS,
     METHODS,
@@ -34,13 +35,7 @@ from .attribution import (
 from .errors import InputError
 from .models import Device, model_meta, resolve_device
 
-#: ``"true"``/``"predicted"``: softmax probability of the true/predicted
-#: class; ``"logit"``: logit of the true class.
-Target = Literal["true", "predicted", "logit"]
 BaselineKind = Literal["zero", "class_mean"]
-
-#: Default examples per batch.
-BATCH_SIZE = 256
 
 
 def attribute(

@@ -1,9 +1,11 @@
-"""Run one ``bin/`` step several times in one Python process.
+"""Run one step's command several times in one Python process.
 
-Usage: ``python3 -m genexai.batch <script> <run> [<run> ...]``: each ``<run>``
+Usage: ``python3 -m genexai.batch <step>.py <run> [<run> ...]``: each ``<run>``
 is one invocation's arguments as a JSON list of strings (one element, one
 argv word; ``'["--seed", "1"]'``); the script's click command runs once per
 run, in order, and the first failure ends the batch with its exit code.
+``<step>.py`` names the script (``train.py``, as in ``bin/``); the command
+run is the one that script runs, ``genexai.cli.<step>.main``.
 
 The modules write each run as one single-quoted shell word
 (``batchRuns`` in ``subworkflows/local/utils_genexai``), so the arguments are
@@ -21,29 +23,25 @@ run reads is read once and copied to each run.
 
 from __future__ import annotations
 
+import importlib
 import json
-import os
-import runpy
-import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from . import io
+from . import STEPS, io
 
 
 def load_command(script: str) -> click.Command:
-    """The click command ``main`` of a ``bin/`` script, by path or name on PATH."""
-    path = Path(script) if os.sep in script else shutil.which(script)
-    if path is None or not Path(path).is_file():
-        msg = f"genexai.batch: script not found: {script!r}"
+    """The click command of a step's script, ``<step>.py`` (as the modules name it)
+    or a path to one: ``genexai.cli.<step>.main``, the command ``bin/<step>.py`` runs."""
+    step = Path(script).name.removesuffix(".py")
+    if step not in STEPS:
+        known = ", ".join(f"{name}.py" for name in STEPS)
+        msg = f"genexai.batch: unknown step script {script!r} (expected one of {known})"
         raise SystemExit(msg)
-    command = runpy.run_path(str(path), run_name="genexai_batch").get("main")
-    if not isinstance(command, click.Command):
-        msg = f"genexai.batch: {script} defines no click command 'main'"
-        raise SystemExit(msg)
-    return command
+    return importlib.import_module(f"genexai.cli.{step}").main
 
 
 def shared_files(runs: list[list[str]]) -> set[str]:
@@ -85,7 +83,7 @@ def run_all(command: click.Command, runs: list[list[str]], *, prog: str) -> int:
 
 
 def main() -> None:
-    if len(sys.argv) < 3:  # noqa: PLR2004
+    if len(sys.argv) < 3:
         sys.exit("usage: python3 -m genexai.batch <script> <run>... (each a JSON list of strings)")
     script, words = sys.argv[1], sys.argv[2:]
     runs = parse_runs(words)

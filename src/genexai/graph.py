@@ -28,13 +28,10 @@ import scipy.sparse
 import torch
 
 from . import io, keys
+from ._defaults import DEFAULT_BLOCK_SIZE, DEFAULT_THRESHOLD
 from .errors import InputError
 
 GRAPH_FORMAT = "genexai-graph/1"
-DEFAULT_THRESHOLD = 0.5
-#: Rows of the correlation matrix computed at once: a block holds at most
-#: ``block_size × n_genes`` float32 values (200 MB for 50,000 genes).
-DEFAULT_BLOCK_SIZE = 1024
 
 
 class Graph(NamedTuple):

@@ -172,6 +172,8 @@ def _filter(
     """Apply the filters in the paper's order, check the values, build the AnnData."""
     x, samples, genes, labels = source.x, source.samples, source.genes, source.labels
     check_unique(samples, what="sample id", where=where)
+    # Before any filter: no filter may hide an infinite value or a negative count.
+    check_values(x, samples, genes, where=where, counts=bool(source.has_counts), nan=False)
     dropped: dict[str, int] = {}
     gene_keep = np.ones(len(genes), dtype=bool)
     row_keep = np.ones(len(samples), dtype=bool)
@@ -193,7 +195,7 @@ def _filter(
     if not labelled.any():
         msg = (
             f"{where}: labels do not match the samples: none of its {len(samples)} samples "
-            f"(e.g. {samples[0]!r}) has a label in {source.files[-1]}"
+            f"(e.g. {samples[0]!r}) has a label in {source.files[-1]} (key {source.label_key!r})"
         )
         raise InputError(msg)
     unlabelled = row_keep & ~labelled

@@ -95,7 +95,14 @@ N_EXAMPLES = "n_examples"
 COMPLETENESS_COLUMNS = ("dataset", "model", "seed", "method", "example", "delta", "n_steps")
 #: Columns of a ``*.stability_summary.tsv`` (STABILITY), in order.
 STABILITY_SUMMARY_COLUMNS = (
-    "dataset", "model_a", "model_b", "metric", "variant", "n_pairs", "mean", "std",
+    "dataset",
+    "model_a",
+    "model_b",
+    "metric",
+    "variant",
+    "n_pairs",
+    "mean",
+    "std",
 )
 
 #: Columns of every tidy metrics table, in order.
@@ -111,5 +118,12 @@ CURVE_COLUMNS = ("dataset", "model", "seed", "method", "curve", "n_genes", "valu
 TOP_GENES_COLUMNS = ("dataset", "model", "seed", "method", "class", "rank", "gene", "score")
 #: Columns of a ``*.stability.tsv`` (STABILITY), in order.
 STABILITY_COLUMNS = (
-    "dataset", "model_a", "seed_a", "model_b", "seed_b", "metric", "variant", "value",
+    "dataset",
+    "model_a",
+    "seed_a",
+    "model_b",
+    "seed_b",
+    "metric",
+    "variant",
+    "value",
 )

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any, Literal, get_args
+from collections.abc import Sequence
+from typing import Any
 
 import anndata as ad
 import numpy as np
@@ -52,6 +53,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 
 from . import keys
+from ._defaults import SPLITS, TRANSFORMS, SplitKind, Transform
 from .errors import InputError
 from .io import (
     align_genes,
@@ -69,6 +71,7 @@ __all__ = [
     "SplitKind",
     "Transform",
     "apply_transform",
+    "check_classes",
     "fit_statistics",
     "prepare",
     "prepare_summary",
@@ -77,11 +80,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-Transform = Literal["zscore", "log2_zscore", "log2_cpm_center", "center", "none"]
-TRANSFORMS: tuple[str, ...] = get_args(Transform)
-SplitKind = Literal["stratified", "paper"]
-SPLITS: tuple[str, ...] = get_args(SplitKind)
 
 #: Transforms that divide by the training std.
 _SCALED = ("zscore", "log2_zscore")
@@ -433,6 +431,73 @@ def apply_transform(adata: ad.AnnData, fitted: ad.AnnData, *, where: str = "inpu
         var=fitted.var.copy(),
         uns={keys.UNS: {keys.PREPARE: copy.deepcopy(dict(record))}},
     )
+
+
+def check_classes(
+    prepared: ad.AnnData,
+    *,
+    baseline_class: str | None = None,
+    classes: Sequence[str] | None = None,
+    where: str = "input",
+) -> None:
+    """Refuse class names that a later step would refuse, once the classes are known.
+
+    ATTRIBUTE explains the test examples of the studied ``classes`` against
+    the training mean of ``baseline_class`` (:func:`genexai.attribute`); it
+    learns only after IMPORT, PREPARE and TRAIN have published their results
+    that a name matches no class. PREPARE calls this on its output, so such
+    a run stops before TRAIN starts.
+
+    Parameters
+    ----------
+    prepared
+        The prepared AnnData (:func:`prepare`): categorical ``obs['label']``
+        (classes too small were dropped) and ``obs['split']``.
+    baseline_class
+        The class whose training mean is the baseline (``class_mean``), or
+        ``None``.
+    classes
+        The studied classes, or ``None`` (all).
+    where
+        The file, for the messages.
+
+    Raises
+    ------
+    InputError
+        ``baseline_class`` is not a class, or has no training sample; a
+        studied class is not a class; no test sample belongs to a studied
+        class. The message names the parameter and lists the classes.
+    """
+    names = class_names(prepared, where=where)
+    labels = prepared.obs[keys.LABEL].astype(str).to_numpy()
+    split = prepared.obs[keys.SPLIT].astype(str).to_numpy() if keys.SPLIT in prepared.obs else None
+    record = prepared.uns.get(keys.UNS, {}).get(keys.PREPARE, {})
+    dropped = {str(c) for c in record.get("dropped_classes", ())}
+    shown = ", ".join(repr(c) for c in names[:20]) + (", ..." if len(names) > 20 else "")
+
+    def unknown(option: str, name: str) -> str:
+        minimum = record.get("min_samples_per_class")
+        why = f", dropped for having fewer than {minimum} samples" if name in dropped else ""
+        return f"{option}: {name!r} is not a class of {where}{why} (classes: {shown})"
+
+    if baseline_class is not None:
+        if baseline_class not in names:
+            msg = unknown("baseline_class", baseline_class)
+            raise InputError(msg)
+        if split is not None and not ((labels == baseline_class) & (split == keys.TRAIN)).any():
+            msg = (
+                f"baseline_class: class {baseline_class!r} has no training sample in {where}, "
+                "so no training mean"
+            )
+            raise InputError(msg)
+    if classes is not None:
+        for name in classes:
+            if name not in names:
+                msg = unknown("classes", name)
+                raise InputError(msg)
+        if split is not None and not (np.isin(labels, list(classes)) & (split == keys.TEST)).any():
+            msg = f"classes: no test sample of the studied classes {list(classes)} in {where}"
+            raise InputError(msg)
 
 
 def prepare_summary(prepared: ad.AnnData, *, dataset: str) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix
 from torch import nn
 
 from . import __version__, io, keys
+from ._defaults import DEFAULTS, Schedule
 from .errors import InputError
 from .models import (
     DEFAULT_HIDDEN,
@@ -53,25 +54,6 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class Schedule:
-    """Optimisation settings; the defaults are the paper's (method.md §4)."""
-
-    epochs: int = 25
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    milestones: tuple[int, ...] = (12, 22)
-    gamma: float = 0.1
-    batch_size: int = 32
-    #: Reshuffle every epoch; ``False`` keeps the split order, as the
-    #: paper's sequential loaders for the simulations do.
-    shuffle: bool = True
-
-
-DEFAULTS = Schedule()
 
 
 class TrainResult(NamedTuple):

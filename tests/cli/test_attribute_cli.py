@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -16,22 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.attribute import main
 
 models = pytest.importorskip("genexai.models")
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "attribute.py"
 N_GENES, CLASSES = 30, ["A", "B", "C"]
-
-
-def _load_main():
-    """Import bin/attribute.py's click command (bin/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("attribute_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-main = _load_main()
 
 
 @pytest.fixture
@@ -122,30 +108,21 @@ def test_bad_choice_is_a_usage_error(files, tmp_path):
     assert result.exit_code == 2 and "--method" in result.output
 
 
-def test_script_runs_as_a_program(files, tmp_path):
+def test_script_runs_as_a_program(files, tmp_path, script, run_script):
     """Shebang, exec bit, one-line error and exit code 2; nothing left behind."""
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    assert os.access(script("attribute"), os.X_OK)
+    assert script("attribute").read_text().startswith("#!/usr/bin/env python3\n")
     bad = tmp_path / "bad.h5ad"
     bad.write_text("not hdf5")
     out = tmp_path / "a.h5ad"
     data, checkpoint = files
-    args = [str(SCRIPT), "--model", str(checkpoint), "--output", str(out)]
-    proc = subprocess.run(
-        [*args, "--input", str(bad)], capture_output=True, text=True, env=env, check=False
-    )
+    args = ["--model", checkpoint, "--output", out]
+    proc = run_script("attribute", *args, "--input", bad)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: attribute: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5ad", "model.pt", "prepared.h5ad"]
-    proc = subprocess.run(
-        [*args, "--input", str(data), "--n-steps", "20"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = run_script("attribute", *args, "--input", data, "--n-steps", "20")
     assert proc.returncode == 0, proc.stderr
     assert io.read_h5ad(out).n_obs == 18
 

@@ -1,9 +1,8 @@
-"""genexai.batch: several runs of a bin/ script in one process equal separate runs."""
+"""genexai.batch: several runs of a step's command in one process equal separate runs."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_train_cli import prepared
 
-from genexai import io
+from genexai import batch, io
 from genexai.models import load_model
-
-BIN = Path(__file__).resolve().parents[2] / "bin"
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+from tests.cli.test_train_cli import prepared
 
 
 def _run_batch(*runs: list[str], script: str = "train.py") -> subprocess.CompletedProcess:
@@ -29,7 +22,6 @@ def _run_batch(*runs: list[str], script: str = "train.py") -> subprocess.Complet
         [sys.executable, "-m", "genexai.batch", script, *(json.dumps(run) for run in runs)],
         capture_output=True,
         text=True,
-        env=_env(),
         check=False,
     )
 
@@ -49,18 +41,15 @@ def data(tmp_path: Path) -> Path:
     return path
 
 
-def test_batch_equals_separate_processes(tmp_path, data):
+def test_batch_equals_separate_processes(tmp_path, data, run_script):
     batch, alone = tmp_path / "batch", tmp_path / "alone"
     batch.mkdir()
     alone.mkdir()
     done = _run_batch(*(_train_args(data, batch, seed) for seed in (1, 2)))
     assert done.returncode == 0, done.stderr
     for seed in (1, 2):
-        subprocess.run(
-            [sys.executable, str(BIN / "train.py"), *_train_args(data, alone, seed)],
-            check=True,
-            env=_env(),
-        )
+        done = run_script("train", *_train_args(data, alone, seed))
+        assert done.returncode == 0, done.stderr
         a = load_model(batch / f"m.{seed}.pt").state_dict()
         b = load_model(alone / f"m.{seed}.pt").state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
@@ -87,7 +76,15 @@ def test_batch_stops_at_the_first_failure(tmp_path, data):
 def test_batch_refuses_an_unknown_script():
     done = _run_batch(["--help"], script="no_such_step.py")
     assert done.returncode != 0
-    assert "no_such_step.py" in done.stderr
+    assert "no_such_step.py" in done.stderr and "expected one of simulate.py" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("step", ["train", "attribute", "evaluate"])
+def test_batch_runs_the_command_of_the_script(step, command, script):
+    """``<step>.py`` as the modules name it, or a path to it: the step's command."""
+    assert batch.load_command(f"{step}.py") is command(step)
+    assert batch.load_command(str(script(step))) is command(step)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +103,6 @@ def test_batch_refuses_malformed_runs(words, message):
         [sys.executable, "-m", "genexai.batch", "train.py", *words],
         capture_output=True,
         text=True,
-        env=_env(),
         check=False,
     )
     assert done.returncode != 0

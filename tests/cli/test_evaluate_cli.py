@@ -3,12 +3,9 @@ scores out; errors."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -20,11 +17,12 @@ from click.testing import CliRunner
 
 from genexai import io, keys
 from genexai.attribute import attribute
+from genexai.cli.evaluate import main
+from genexai.errors import InputError
 from genexai.evaluate import evaluate
 from genexai.graph import graph_from_adata, load_graph, save_graph
 from genexai.models import build_model, load_model, save_checkpoint
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "evaluate.py"
 N_GENES, CLASSES = 30, ["C0", "C1", "C2"]
 FAST = [
     "--gap",
@@ -42,14 +40,6 @@ FAST = [
     "--precision-k",
     "5,10",
 ]
-
-
-@pytest.fixture(scope="module")
-def main():
-    spec = importlib.util.spec_from_file_location("bin_evaluate", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +108,7 @@ def _args(files, out: Path, *extra):
 OUTPUTS = ["c.tsv", "g.h5ad", "k.tsv", "m.tsv", "t.tsv"]
 
 
-def test_writes_every_output(main, files, tmp_path):
+def test_writes_every_output(files, tmp_path):
     result = CliRunner().invoke(
         main, _args(files, tmp_path, "--graph", str(files["graph.npz"]), "--seed", "3")
     )
@@ -181,7 +171,7 @@ def test_writes_every_output(main, files, tmp_path):
         ),
     ],
 )
-def test_bad_input(main, files, tmp_path, extra, message):
+def test_bad_input(files, tmp_path, extra, message):
     extra = [str(files[e[1:]]) if e.startswith("@") else e for e in extra]
     result = CliRunner().invoke(main, _args(files, tmp_path, *extra))
     assert result.exit_code == 2, result.output
@@ -191,24 +181,73 @@ def test_bad_input(main, files, tmp_path, extra, message):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_precision_k_is_a_usage_error(main, files, tmp_path):
+def test_bad_precision_k_is_a_usage_error(files, tmp_path):
     result = CliRunner().invoke(main, _args(files, tmp_path, "--precision-k", "10,x"))
     assert result.exit_code == 2 and "--precision-k" in result.output
     assert list(tmp_path.iterdir()) == []
 
 
-def test_script_runs_as_a_process(files, tmp_path):
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    assert SCRIPT.stat().st_mode & stat.S_IXUSR
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def test_script_runs_as_a_process(files, tmp_path, script, run_script):
+    assert script("evaluate").read_text().startswith("#!/usr/bin/env python3\n")
+    assert script("evaluate").stat().st_mode & stat.S_IXUSR
     bad = [*_args(files, tmp_path), "--attributions", str(files["prepared.h5ad"])]
-    done = subprocess.run([str(SCRIPT), *bad], capture_output=True, text=True, env=env, check=False)
+    done = run_script("evaluate", *bad)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith("Error: evaluate: attributions: obs['correct'] is missing")
     assert list(tmp_path.iterdir()) == []
-    ok = subprocess.run(
-        [str(SCRIPT), *_args(files, tmp_path)], capture_output=True, text=True, env=env, check=False
-    )
+    ok = run_script("evaluate", *_args(files, tmp_path))
     assert ok.returncode == 0, ok.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == OUTPUTS
+
+
+def _one_line_error(result, *, start: str) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return lines[0]
+
+
+def test_outputs_are_checked_before_any_work(files, tmp_path):
+    """A --top-genes in a missing folder: refused at once, not after the metrics are written."""
+    args = _args(files, tmp_path, "--top-genes", str(tmp_path / "no" / "t.tsv"))
+    line = _one_line_error(CliRunner().invoke(main, args), start="Error: evaluate: --top-genes: ")
+    assert f"output folder {tmp_path / 'no'} does not exist" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("same", ["m.tsv", "./sub/../m.tsv", "link.tsv"])
+def test_two_outputs_at_one_path(files, tmp_path, same):
+    """--output m.tsv --curves m.tsv: refused, whichever way the path is spelt."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.tsv").symlink_to(tmp_path / "m.tsv")
+    args = _args(files, tmp_path, "--curves", str(tmp_path / same))
+    line = _one_line_error(CliRunner().invoke(main, args), start="Error: evaluate: --curves: ")
+    assert "must differ from --output" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.tsv", "sub"]
+
+
+def test_curves_to_a_fifo_is_refused_and_kept(files, tmp_path):
+    fifo = tmp_path / "curves.fifo"
+    os.mkfifo(fifo)
+    args = _args(files, tmp_path, "--curves", str(fifo))
+    line = _one_line_error(CliRunner().invoke(main, args), start="Error: evaluate: --curves: ")
+    assert f"{fifo} is not a regular file" in line
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.fifo"]
+
+
+def test_a_failed_write_leaves_no_output(files, tmp_path, monkeypatch):
+    """The last output fails: the four written before it are not left behind."""
+
+    def fail(adata, path, **kwargs):
+        Path(path).write_text("half")
+        msg = f"{path}: disk full"
+        raise InputError(msg)
+
+    monkeypatch.setattr(io, "write_h5ad", fail)
+    result = CliRunner().invoke(main, _args(files, tmp_path))
+    _one_line_error(result, start="Error: evaluate: ")
+    assert "disk full" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -15,20 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.graph import main
 from genexai.graph import correlation_graph, load_graph
-
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "graph.py"
-
-
-def _load_main():
-    """Import bin/graph.py's click command (bin/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("graph_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-main = _load_main()
 
 
 def prepared(*, with_split: bool = True) -> ad.AnnData:
@@ -76,21 +61,14 @@ def test_bad_options(data, tmp_path, extra, exit_code, message):
     assert not out.exists()
 
 
-def test_script_runs_as_a_program(tmp_path):
+def test_script_runs_as_a_program(tmp_path, script, run_script):
     """Shebang, exec bit, one-line error and exit code 2; nothing left behind."""
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    assert os.access(script("graph"), os.X_OK)
+    assert script("graph").read_text().startswith("#!/usr/bin/env python3\n")
     data = tmp_path / "nosplit.h5ad"
     io.write_h5ad(prepared(with_split=False), data)
     out = tmp_path / "graph.npz"
-    proc = subprocess.run(
-        [str(SCRIPT), "--input", str(data), "--output", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = run_script("graph", "--input", data, "--output", out)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr

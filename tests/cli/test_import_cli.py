@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import anndata as ad
 import numpy as np
@@ -15,31 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.import_data import main
 from genexai.import_data import import_data
-
-TESTS = Path(__file__).resolve().parents[1]
-SCRIPT = TESTS.parent / "bin" / "import_data.py"
-
-
-def _load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fx = _load(TESTS / "fixtures_formats.py", "fixtures_formats_cli")
-
-
-@pytest.fixture(scope="module")
-def main():
-    return _load(SCRIPT, "bin_import_data").main
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    return fx.write_all(tmp_path_factory.mktemp("formats"))
-
+from tests.helpers import formats as fx
 
 #: (format, extra CLI options, the same options for import_data)
 CASES = [
@@ -77,8 +51,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("fmt", "options", "kwargs"), CASES)
-def test_imports_every_format(main, written, tmp_path, fmt, options, kwargs):
-    data, labels = written[fmt]
+def test_imports_every_format(format_files, tmp_path, fmt, options, kwargs):
+    data, labels = format_files[fmt]
     out = tmp_path / "imported.h5ad"
     args = ["--input", str(data), "--format", fmt, "--output", str(out), *options]
     if labels is not None:
@@ -94,8 +68,8 @@ def test_imports_every_format(main, written, tmp_path, fmt, options, kwargs):
     assert [p.name for p in tmp_path.iterdir()] == ["imported.h5ad"]
 
 
-def test_transpose(main, written, tmp_path):
-    matrix, labels = written["table"]
+def test_transpose(format_files, tmp_path):
+    matrix, labels = format_files["table"]
     out = tmp_path / "t.h5ad"
     transposed = matrix.parent / "expression_genes_by_samples.tsv.gz"
     args = ["--input", transposed, "--format", "table", "--labels", labels, "--transpose"]
@@ -122,8 +96,8 @@ def test_transpose(main, written, tmp_path):
     ],
     ids=["missing_labels", "labels_required", "csv_as_h5ad", "layer_misused"],
 )
-def test_errors_in_process(main, written, tmp_path, args, message):
-    matrix, _ = written["table"]
+def test_errors_in_process(format_files, tmp_path, args, message):
+    matrix, _ = format_files["table"]
     out = tmp_path / "out.h5ad"
     result = CliRunner().invoke(main, ["--input", str(matrix), *args, "--output", str(out)])
     assert result.exit_code == 2
@@ -133,30 +107,18 @@ def test_errors_in_process(main, written, tmp_path, args, message):
     assert not out.exists()
 
 
-def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        [str(SCRIPT), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+def test_script_is_an_executable_with_a_shebang(script):
+    assert os.access(script("import_data"), os.X_OK)
+    assert script("import_data").read_text().splitlines()[0] == "#!/usr/bin/env python3"
 
 
-def test_script_is_an_executable_with_a_shebang():
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().splitlines()[0] == "#!/usr/bin/env python3"
-
-
-def test_subprocess_imports_the_committed_fixture(tmp_path):
+def test_subprocess_imports_the_committed_fixture(tmp_path, run_script):
     """What the pipeline runs: committed files staged under fixed names."""
     folder = fx.COMMITTED / "pancan_gdc"
     (tmp_path / "input.data").symlink_to(folder / fx.GDC_MATRIX)
     (tmp_path / "labels.data").symlink_to(folder / fx.GDC_CLINICAL)
     args = ["--input", "input.data", "--format", "pancan_gdc", "--labels", "labels.data"]
-    done = _run(*args, "--output", "x.imported.h5ad", cwd=tmp_path)
+    done = run_script("import_data", *args, "--output", "x.imported.h5ad", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     adata = io.read_h5ad(tmp_path / "x.imported.h5ad")
     assert adata.shape == (19, 11) and adata.X.dtype == np.float32
@@ -178,12 +140,12 @@ def test_subprocess_imports_the_committed_fixture(tmp_path):
     ],
     ids=["missing", "non_numeric", "duplicate_gene"],
 )
-def test_subprocess_bad_input(tmp_path, content, message):
+def test_subprocess_bad_input(tmp_path, content, message, run_script):
     if content is not None:
         (tmp_path / "input.data").write_text(content)
     (tmp_path / "labels.data").write_text("id\tlabel\nA\tx\nB\ty\n")
     args = ["--input", "input.data", "--format", "table", "--labels", "labels.data"]
-    done = _run(*args, "--output", "out.h5ad", cwd=tmp_path)
+    done = run_script("import_data", *args, "--output", "out.h5ad", cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert re.match(message, done.stderr.strip()), done.stderr

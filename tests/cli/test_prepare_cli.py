@@ -3,11 +3,8 @@ one-line errors with exit code 2 and no output left behind."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -17,26 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.prepare import main
 from genexai.prepare import prepare
-
-TESTS = Path(__file__).resolve().parents[1]
-BIN = TESTS.parent / "bin"
-SCRIPT = BIN / "prepare.py"
-
-
-def _load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fx = _load(TESTS / "fixtures_formats.py", "fixtures_formats_prepare_cli")
-
-
-@pytest.fixture(scope="module")
-def main():
-    return _load(SCRIPT, "bin_prepare").main
+from tests.helpers import formats as fx
 
 
 def _counts(path: Path, *, n: int = 30, classes: int = 2, seed: int = 0) -> ad.AnnData:
@@ -72,7 +52,7 @@ def _counts(path: Path, *, n: int = 30, classes: int = 2, seed: int = 0) -> ad.A
     ],
     ids=["defaults", "paper_brca", "log2_zscore", "min_samples"],
 )
-def test_options_reach_prepare(main, tmp_path, options, kwargs):
+def test_options_reach_prepare(tmp_path, options, kwargs):
     adata = _counts(tmp_path / "in.h5ad", n=32, classes=3)  # 11, 11 and 10 samples
     out = tmp_path / "out.h5ad"
     args = ["--input", str(tmp_path / "in.h5ad"), "--output", str(out), *options]
@@ -88,7 +68,7 @@ def test_options_reach_prepare(main, tmp_path, options, kwargs):
 
 
 @pytest.mark.parametrize("simulated", [False, True], ids=["imported", "simulated"])
-def test_summary_counts_each_class_and_split(main, tmp_path, simulated):
+def test_summary_counts_each_class_and_split(tmp_path, simulated):
     adata = _counts(tmp_path / "in.h5ad", n=32, classes=3)
     if simulated:
         adata.varm[keys.INFORMATIVE] = np.zeros((adata.n_vars, 3), dtype=bool)
@@ -117,7 +97,7 @@ def test_summary_counts_each_class_and_split(main, tmp_path, simulated):
     assert table["n_samples"].sum() == 32
 
 
-def test_summary_needs_a_dataset(main, tmp_path):
+def test_summary_needs_a_dataset(tmp_path):
     _counts(tmp_path / "in.h5ad")
     args = ["--input", str(tmp_path / "in.h5ad"), "--output", str(tmp_path / "out.h5ad")]
     result = CliRunner().invoke(main, [*args, "--summary", str(tmp_path / "s.tsv")])
@@ -125,32 +105,25 @@ def test_summary_needs_a_dataset(main, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["in.h5ad"]
 
 
-def _run(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        [str(script), *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+def test_script_is_an_executable_with_a_shebang(script):
+    assert os.access(script("prepare"), os.X_OK)
+    assert script("prepare").read_text().splitlines()[0] == "#!/usr/bin/env python3"
 
 
-def test_script_is_an_executable_with_a_shebang():
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().splitlines()[0] == "#!/usr/bin/env python3"
-
-
-def test_import_then_prepare_as_the_pipeline_does(tmp_path):
+def test_import_then_prepare_as_the_pipeline_does(tmp_path, run_script):
     """BRCA from the committed Xena HTSeq fixture, the paper's options."""
     folder = fx.COMMITTED / "xena_htseq"
     (tmp_path / "input.data").symlink_to(folder / fx.HTSEQ_MATRIX)
     (tmp_path / "labels.data").symlink_to(folder / fx.HTSEQ_PHENOTYPE)
-    imported = _run(
-        BIN / "import_data.py",
+    imported = run_script(
+        "import_data",
         *("--input", "input.data", "--format", "xena_htseq", "--labels", "labels.data"),
         *("--output", "brca.imported.h5ad"),
         cwd=tmp_path,
     )
     assert imported.returncode == 0, imported.stderr
-    prepared = _run(
-        SCRIPT,
+    prepared = run_script(
+        "prepare",
         *("--input", "brca.imported.h5ad", "--output", "brca.prepared.h5ad"),
         *("--transform", "log2_cpm_center", "--split", "paper", "--test-size", "0.4"),
         *("--seed", "43", "--min-samples-per-class", "2"),
@@ -179,9 +152,10 @@ def test_import_then_prepare_as_the_pipeline_does(tmp_path):
     ],
     ids=["one_class", "not_h5ad"],
 )
-def test_subprocess_bad_input(tmp_path, setup, options, message):
+def test_subprocess_bad_input(tmp_path, setup, options, message, run_script):
     setup(tmp_path / "in.h5ad")
-    done = _run(SCRIPT, "--input", "in.h5ad", "--output", "out.h5ad", *options, cwd=tmp_path)
+    args = ["--input", "in.h5ad", "--output", "out.h5ad", *options]
+    done = run_script("prepare", *args, cwd=tmp_path)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert re.match(message, done.stderr.strip()), done.stderr
@@ -197,7 +171,7 @@ def test_subprocess_bad_input(tmp_path, setup, options, message):
     ],
     ids=["missing_file", "test_size", "transform"],
 )
-def test_usage_errors(main, tmp_path, args, message):
+def test_usage_errors(tmp_path, args, message):
     _counts(tmp_path / "in.h5ad")
     with CliRunner().isolated_filesystem(temp_dir=tmp_path):
         _counts(Path("in.h5ad"))

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "report.py"
+from genexai.cli.report import main
+
 HEADER = "dataset\tmodel\tseed\tmethod\tmetric\tvariant\tvalue\n"
-
-
-def _load_main():
-    """Import bin/report.py's click command (bin/ is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("report_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-main = _load_main()
 
 
 @pytest.fixture
@@ -115,21 +101,12 @@ def test_bad_input_is_one_line_and_writes_nothing(collected, tmp_path, bad, matc
     assert not out.exists() or not any(out.rglob("*"))
 
 
-def test_script_runs_as_an_executable(collected, tmp_path):
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
+def test_script_runs_as_an_executable(collected, tmp_path, script, run_script):
+    assert os.access(script("report"), os.X_OK)
+    assert script("report").read_text().startswith("#!/usr/bin/env python3\n")
     (collected / "D.mlp.1.train.json").write_text("[]")
     out = tmp_path / "out"
-    # the shebang finds python3 on PATH: put this interpreter's first
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        [str(SCRIPT), "--results-dir", str(collected), "--outdir", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    done = run_script("report", "--results-dir", collected, "--outdir", out)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
         f"Error: report: {collected / 'D.mlp.1.train.json'}: expected a JSON object, found list"

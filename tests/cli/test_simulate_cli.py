@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,20 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.simulate import main
 from genexai.simulate import get_config, simulate
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "simulate.py"
 
-
-@pytest.fixture(scope="module")
-def main():
-    spec = importlib.util.spec_from_file_location("bin_simulate", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-def test_writes_the_simulation(main, tmp_path):
+def test_writes_the_simulation(tmp_path):
     out = tmp_path / "sim.h5ad"
     args = ["--config", "test", "--n-samples", "24", "--seed", "4", "--output", str(out)]
     overrides = ["--n-over", "5", "--class-proportions", "0.25,0.25,0.25,0.25"]
@@ -64,7 +50,7 @@ def test_writes_the_simulation(main, tmp_path):
         pytest.param(["--config", "test", "--min-prop", "0.5"], "min_prop: ", id="min-prop"),
     ],
 )
-def test_bad_input(main, tmp_path, args, message):
+def test_bad_input(tmp_path, args, message):
     out = tmp_path / "sim.h5ad"
     result = CliRunner().invoke(main, [*args, "--output", str(out)])
     assert result.exit_code == 2
@@ -73,7 +59,7 @@ def test_bad_input(main, tmp_path, args, message):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_layout_is_a_usage_error(main, tmp_path):
+def test_unknown_layout_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(
         main, ["--config", "test", "--layout", "grid", "--output", str(tmp_path / "x.h5ad")]
     )
@@ -81,29 +67,21 @@ def test_unknown_layout_is_a_usage_error(main, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def run_script(*args, tmp_path):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env["GENEXAI_PROGRESS"] = "1"
-    return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
-    )
-
-
-def test_script_runs_as_an_executable(tmp_path):
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    assert SCRIPT.stat().st_mode & stat.S_IXUSR
+def test_script_runs_as_an_executable(tmp_path, script, run_script):
+    assert script("simulate").read_text().startswith("#!/usr/bin/env python3\n")
+    assert script("simulate").stat().st_mode & stat.S_IXUSR
+    progress = {"GENEXAI_PROGRESS": "1"}
     sizes = "--n-genes 200 --n-pathways 20 --n-over 2 --n-samples 12".split()
     args = ["--config", "SimuB", *sizes, "--seed", "1", "--threads", "2", "--output", "ok.h5ad"]
-    done = run_script(*args, tmp_path=tmp_path)
+    done = run_script("simulate", *args, cwd=tmp_path, env=progress)
     assert done.returncode == 0, done.stderr
     assert "simulate SimuB" in done.stderr  # the progress bar
     adata = io.read_h5ad(tmp_path / "ok.h5ad")
     assert adata.obs[keys.LABEL].value_counts(sort=False).tolist() == [9, 3]
     np.testing.assert_allclose(adata.X.sum(1), 1e6, rtol=1e-5)
 
-    failed = run_script(
-        "--config", "test", "--n-over", "60", "--output", "bad.h5ad", tmp_path=tmp_path
-    )
+    args = ["--config", "test", "--n-over", "60", "--output", "bad.h5ad"]
+    failed = run_script("simulate", *args, cwd=tmp_path, env=progress)
     assert failed.returncode == 2
     assert failed.stderr.strip().splitlines() == [
         "Error: simulate: n_over: expected n_over * n_classes <= n_pathways (200), "

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import anndata as ad
@@ -16,17 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.stability import main
+from genexai.errors import InputError
 from genexai.stability import stability
-
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "stability.py"
-
-
-@pytest.fixture(scope="module")
-def main():
-    spec = importlib.util.spec_from_file_location("bin_stability", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +49,7 @@ def _args(inputs, out: Path, *extra):
     ]
 
 
-def test_writes_pairs_and_summary(main, inputs, tmp_path):
+def test_writes_pairs_and_summary(inputs, tmp_path):
     result = CliRunner().invoke(main, _args(inputs, tmp_path, "--top-k", "3,10"))
     assert result.exit_code == 0, result.output
     pairs = pd.read_csv(tmp_path / "s.tsv", sep="\t")
@@ -82,36 +70,63 @@ def test_writes_pairs_and_summary(main, inputs, tmp_path):
         pytest.param([0, 1], ["--top-k", "0"], "Invalid value for '--top-k'", id="top-k"),
     ],
 )
-def test_bad_input(main, inputs, tmp_path, which, extra, message):
+def test_bad_input(inputs, tmp_path, which, extra, message):
     result = CliRunner().invoke(main, _args([inputs[i] for i in which], tmp_path, *extra))
     assert result.exit_code == 2
     assert message in result.output
     assert list(tmp_path.iterdir()) == []
 
 
-def test_script_runs_as_a_process(inputs, tmp_path):
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    assert SCRIPT.stat().st_mode & stat.S_IXUSR
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def test_script_runs_as_a_process(inputs, tmp_path, script, run_script):
+    assert script("stability").read_text().startswith("#!/usr/bin/env python3\n")
+    assert script("stability").stat().st_mode & stat.S_IXUSR
     bad = tmp_path / "bad.h5ad"
     bad.write_text("not hdf5")
-    done = subprocess.run(
-        [str(SCRIPT), *_args([inputs[0], bad], tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    done = run_script("stability", *_args([inputs[0], bad], tmp_path))
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith(f"Error: stability: {bad}: not a readable HDF5")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5ad"]
-    ok = subprocess.run(
-        [str(SCRIPT), *_args(inputs, tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    ok = run_script("stability", *_args(inputs, tmp_path))
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "s.tsv").is_file()
+
+
+def test_summary_folder_is_checked_before_any_work(inputs, tmp_path):
+    """--summary in a missing folder: refused before the pairs are written."""
+    args = _args(inputs, tmp_path)
+    args[args.index("--summary") + 1] = str(tmp_path / "no" / "sum.tsv")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: stability: --summary: {tmp_path / 'no' / 'sum.tsv'}: "
+        f"output folder {tmp_path / 'no'} does not exist"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_and_summary_at_one_path(inputs, tmp_path):
+    args = _args(inputs, tmp_path)
+    args[args.index("--summary") + 1] = str(tmp_path / "s.tsv")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"Error: stability: --summary: must differ from --output, both are {tmp_path / 's.tsv'}"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_summary_write_leaves_no_pairs(inputs, tmp_path, monkeypatch):
+    written = []
+
+    def write_table(table, path):
+        written.append(path)
+        Path(path).write_text("partial")
+        if len(written) == 2:
+            msg = f"{path}: disk full"
+            raise InputError(msg)
+
+    monkeypatch.setattr(io, "write_table", write_table)
+    result = CliRunner().invoke(main, _args(inputs, tmp_path))
+    assert result.exit_code == 2 and "disk full" in result.output, result.output
+    assert len(written) == 2 and list(tmp_path.iterdir()) == []

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import subprocess
-import sys
+import stat
 from pathlib import Path
 
 import anndata as ad
@@ -17,22 +15,11 @@ import torch
 from click.testing import CliRunner
 
 from genexai import io, keys
+from genexai.cli.train import main
 from genexai.graph import correlation_graph, save_graph
 from genexai.models import load_model
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bin" / "train.py"
 N_GENES, CLASSES = 20, ["A", "B"]
-
-
-def _load_main():
-    """Import bin/train.py's click command (bin/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("train_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
-main = _load_main()
 
 
 def prepared(n: int = 40, *, split: list[str] | None = None) -> ad.AnnData:
@@ -171,19 +158,48 @@ def test_cuda_requested_without_gpu(data, tmp_path):
     assert "Error: train: device 'cuda': CUDA is not available" in result.output
 
 
-def test_script_runs_as_a_program(data, tmp_path):
+def test_script_runs_as_a_program(data, tmp_path, script, run_script):
     """Shebang, exec bit, one-line error and exit code 2; nothing left behind."""
-    assert os.access(SCRIPT, os.X_OK)
-    assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    proc = subprocess.run(
-        [str(SCRIPT), *_args(data, tmp_path, "--model", "DiffuseMLP")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    assert os.access(script("train"), os.X_OK)
+    assert script("train").read_text().startswith("#!/usr/bin/env python3\n")
+    proc = run_script("train", *_args(data, tmp_path, "--model", "DiffuseMLP"))
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: train: graph: "), proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prepared.h5ad"]
+
+
+def test_metrics_folder_is_checked_before_training(data, tmp_path, run_script):
+    """--metrics in a missing folder: refused at once; no checkpoint left behind."""
+    args = _args(data, tmp_path, "--model", "LR")
+    args[args.index("--metrics") + 1] = str(tmp_path / "no" / "metrics.json")
+    proc = run_script("train", *args)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"Error: train: --metrics: {tmp_path / 'no' / 'metrics.json'}: "
+        f"output folder {tmp_path / 'no'} does not exist"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prepared.h5ad"]
+
+
+def test_metrics_at_the_checkpoint_path(data, tmp_path):
+    args = _args(data, tmp_path, "--model", "LR")
+    args[args.index("--metrics") + 1] = str(tmp_path / "model.pt")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"Error: train: --metrics: must differ from --output, both are {tmp_path / 'model.pt'}"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prepared.h5ad"]
+
+
+def test_metrics_to_a_fifo_is_refused_and_kept(data, tmp_path):
+    fifo = tmp_path / "metrics.fifo"
+    os.mkfifo(fifo)
+    args = _args(data, tmp_path, "--model", "LR")
+    args[args.index("--metrics") + 1] = str(fifo)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: train: --metrics: {fifo} is not a regular file")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.fifo", "prepared.h5ad"]

@@ -12,8 +12,9 @@ Each method's defaults are declared once, beside it (:data:`N_STEPS`,
 
 from __future__ import annotations
 
+from .._defaults import Method
 from ._base import Attribution, Attributions, Completeness, Output
-from ._registry import METHODS, Method
+from ._registry import METHODS
 from .comparison import N_SAMPLES, SEED, DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
 from .integrated_gradients import MAX_STEPS, N_STEPS, TOLERANCE, IntegratedGradients

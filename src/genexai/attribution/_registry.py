@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from ._base import Attribution
 from .comparison import DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
 from .integrated_gradients import IntegratedGradients
-
-Method = Literal[
-    "integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "random"
-]
 
 #: Attribution method classes by name (the names of :data:`Method`).
 METHODS: dict[str, type[Attribution]] = {

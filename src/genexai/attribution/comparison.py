@@ -13,13 +13,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._defaults import N_SAMPLES, SEED
 from ..models import seeded_global_rngs
 from ._base import Attribution, Output, check_at_least
-
-#: Default random points per example of :class:`GradientShap`.
-N_SAMPLES = 50
-#: Default seed of the random methods (:class:`GradientShap`, :class:`RandomAttribution`).
-SEED = 0
 
 
 class DeepLift(Attribution):

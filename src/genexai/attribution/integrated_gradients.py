@@ -36,19 +36,13 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from .._defaults import MAX_STEPS, N_STEPS, TOLERANCE
 from ..errors import InputError
 from ..models import has_linear_input
 from ._base import Attribution, Output, check_at_least
 from .quadrature import gauss_legendre
 
 logger = logging.getLogger(__name__)
-
-#: Default Gauss–Legendre nodes of the first pass (method.md §5).
-N_STEPS = 3000
-#: Default largest number of nodes of the per-example redo.
-MAX_STEPS = 30_000
-#: Default completeness tolerance, percentage points (method.md §5).
-TOLERANCE = 1.0
 
 #: Default points per pass: the fast path holds ``points x H`` values per
 #: activation, the general path ``points x G``.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._align import align_genes, name_order
 from ._h5ad import (
     atomic_path,
+    atomic_paths,
     check_h5ad_size,
     check_matrix,
     class_names,
@@ -32,6 +33,7 @@ __all__ = [
     "Split",
     "align_genes",
     "atomic_path",
+    "atomic_paths",
     "check_h5ad_size",
     "check_matrix",
     "class_names",

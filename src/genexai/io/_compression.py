@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import errno
 import gzip
 import io as _stdio
 import lzma
+import os
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +21,64 @@ from typing import BinaryIO, TextIO
 
 from ..errors import InputError
 
-#: Magic bytes and the decompressing reader they call for.
-_COMPRESSED: tuple[tuple[bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw)),
-    (b"BZh", lambda raw: bz2.BZ2File(raw)),
-    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
+#: Compression name, magic bytes and the decompressing reader they call for.
+_COMPRESSED: tuple[tuple[str, bytes, Callable[[BinaryIO], BinaryIO]], ...] = (
+    ("gzip", b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw)),
+    ("bzip2", b"BZh", lambda raw: bz2.BZ2File(raw)),
+    ("xz", b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw)),
 )
+
+
+def check_input(path: Path, *, what: str, folder: bool = False) -> None:
+    """Refuse an input path that cannot be read as ``what``, saying why.
+
+    Parameters
+    ----------
+    path
+        The input.
+    what
+        What it should be (``"labels table"``), for the messages.
+    folder
+        ``path`` must be a folder (else a regular file).
+
+    Raises
+    ------
+    InputError
+        Nothing there; a broken symbolic link or a loop of them; a folder
+        where a file is expected (or the reverse); a device, FIFO or socket;
+        no permission to read it.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            msg = f"{path}: a loop of symbolic links ({what})"
+        elif os.path.islink(path):
+            msg = f"{path}: a broken symbolic link to {os.readlink(path)!r} ({what})"
+        elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            msg = f"{path}: no such file ({what})"
+        elif exc.errno == errno.EACCES:
+            msg = f"{path}: permission denied ({what})"
+        else:
+            msg = f"{path}: cannot be read ({what}: {exc.strerror})"
+        raise InputError(msg) from None
+    if folder:
+        if not stat.S_ISDIR(info.st_mode):
+            msg = f"{path}: expected a folder of {what} files, found a file"
+            raise InputError(msg)
+        kind = None
+    elif stat.S_ISDIR(info.st_mode):
+        kind = "is a folder, not a file"
+    elif not stat.S_ISREG(info.st_mode):
+        kind = "is a device, FIFO or socket, not a regular file"
+    else:
+        kind = None
+    if kind is not None:
+        msg = f"{path}: {kind} ({what})"
+        raise InputError(msg)
+    if not os.access(path, os.R_OK | (os.X_OK if folder else 0)):
+        msg = f"{path}: permission denied ({what})"
+        raise InputError(msg)
 
 
 @contextlib.contextmanager
@@ -46,15 +101,11 @@ def open_text(path: Path, *, what: str) -> Iterator[tuple[TextIO, BinaryIO]]:
     Raises
     ------
     InputError
-        The file is missing, a folder, a zip/Excel or HDF5 file; or, while
-        the caller reads, it cannot be decoded or decompressed.
+        The file cannot be read (:func:`check_input`), or is a zip/Excel or
+        HDF5 file; or, while the caller reads, it cannot be decoded (not
+        UTF-8 text) or decompressed (a truncated or corrupt archive).
     """
-    if not path.exists():
-        msg = f"{path}: no such file ({what})"
-        raise InputError(msg)
-    if path.is_dir():
-        msg = f"{path}: is a folder, expected a {what} file"
-        raise InputError(msg)
+    check_input(path, what=what)
     with open(path, "rb") as raw:
         head = raw.read(8)
         raw.seek(0)
@@ -64,10 +115,18 @@ def open_text(path: Path, *, what: str) -> Iterator[tuple[TextIO, BinaryIO]]:
         if head.startswith(b"\x89HDF"):
             msg = f"{path}: is an HDF5 (.h5ad) file, expected a text {what} (format h5ad?)"
             raise InputError(msg)
-        stream = next((open_ for magic, open_ in _COMPRESSED if head.startswith(magic)), None)
-        text = _stdio.TextIOWrapper(stream(raw) if stream else raw, encoding="utf-8-sig")
+        found = next(
+            ((name, open_) for name, magic, open_ in _COMPRESSED if head.startswith(magic)), None
+        )
+        stream = found[1](raw) if found else raw
+        text = _stdio.TextIOWrapper(stream, encoding="utf-8-sig")
         try:
             yield text, raw
-        except (UnicodeDecodeError, EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
-            msg = f"{path}: cannot be read as a text {what} ({exc.__class__.__name__})"
+        except UnicodeDecodeError as exc:
+            byte = exc.object[exc.start : exc.start + 1].hex()
+            msg = f"{path}: not UTF-8 text (byte 0x{byte}), expected a text {what}"
+            raise InputError(msg) from None
+        except (EOFError, OSError, lzma.LZMAError, zlib.error):
+            kind = f"{found[0]} data" if found else "file (read error)"
+            msg = f"{path}: truncated or corrupt {kind}, expected a text {what}"
             raise InputError(msg) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from .. import keys
 from ..errors import InputError
+from ._compression import check_input
 
 #: Default refusal threshold for dense ``.h5ad`` inputs, as a multiple of the
 #: machine's physical memory (see :func:`check_h5ad_size`).
@@ -48,51 +50,127 @@ def _physical_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_h5ad_size(path: Path, *, max_bytes: int | None = None) -> tuple[int, int]:
-    """Read the shape of ``X`` from HDF5 metadata and refuse oversized files.
+def _matrix_name(layer: str | None, *, use_raw: bool) -> str:
+    return f"layer {layer!r}" if layer is not None else "raw.X" if use_raw else "X"
 
-    Nothing is loaded: only the dataset headers are read.
+
+def _choose_matrix(f: h5py.File, path: Path, *, layer: str | None, use_raw: bool) -> h5py.HLObject:
+    """The HDF5 node of the matrix a step reads: ``X``, ``layers/<layer>`` or ``raw/X``."""
+    if layer is not None:
+        layers = f.get("layers")
+        if not isinstance(layers, h5py.Group) or layer not in layers:
+            names = list(layers) if isinstance(layers, h5py.Group) else []
+            shown = ", ".join(repr(n) for n in names[:12]) or "none"
+            msg = f"{path}: no layer {layer!r} (layers: {shown})"
+            raise InputError(msg)
+        return layers[layer]
+    if use_raw:
+        raw = f.get("raw")
+        if not isinstance(raw, h5py.Group) or "X" not in raw:
+            msg = f"{path}: use_raw is set, but the file has no raw"
+            raise InputError(msg)
+        return raw["X"]
+    if "X" not in f:
+        layers = list(f["layers"]) if isinstance(f.get("layers"), h5py.Group) else []
+        if "obs" in f and layers:
+            shown = ", ".join(repr(n) for n in layers[:12])
+            msg = (
+                f"{path}: has no X; its data is in layers ({shown}): import it naming one as layer"
+            )
+        else:
+            msg = f"{path}: not an AnnData file (no 'X' in the HDF5 file)"
+        raise InputError(msg)
+    return f["X"]
+
+
+def _decoded_bytes(f: h5py.File) -> int:
+    """Bytes of every dataset of the file once read into memory (uncompressed)."""
+    total = 0
+
+    def visit(name: str, node: h5py.HLObject) -> None:
+        nonlocal total
+        if isinstance(node, h5py.Dataset):
+            total += int(np.prod(node.shape, dtype=np.int64)) * node.dtype.itemsize
+
+    f.visititems(visit)
+    return total
+
+
+def check_h5ad_size(
+    path: Path,
+    *,
+    max_bytes: int | None = None,
+    keep_sparse: bool = False,
+    layer: str | None = None,
+    use_raw: bool = False,
+) -> tuple[int, int]:
+    """Read the shape of the data matrix from HDF5 metadata and refuse oversized files.
+
+    Nothing is loaded: only the dataset headers are read. The memory
+    counted is what reading the file and using its matrix allocate: every
+    dataset of the file, uncompressed (what :func:`anndata.read_h5ad`
+    loads), plus the dense float32 copy of the matrix a step works on, for
+    a sparse matrix (unless ``keep_sparse``) or a dense one of another dtype.
+    A tiny file declaring a sparse 10^5 × 10^5 ``X`` is refused here.
 
     Parameters
     ----------
     path
         An ``.h5ad`` file.
     max_bytes
-        Largest in-memory size of ``X`` (as float32) that is accepted. Default:
-        the limit of :func:`set_memory_limit`, else half the physical memory.
+        Largest number of bytes accepted. Default: the limit of
+        :func:`set_memory_limit`, else half the physical memory.
+    keep_sparse
+        The caller keeps a sparse matrix sparse: its dense copy is not counted.
+    layer
+        The matrix is ``layers[layer]`` (then ``X`` may be absent).
+    use_raw
+        The matrix is ``raw.X``.
 
     Returns
     -------
-    ``(n_obs, n_vars)``.
+    ``(n_obs, n_vars)`` of the matrix.
+
+    Raises
+    ------
+    InputError
+        Not a readable HDF5 file; no such matrix; a matrix that is not a
+        numeric 2-d array or sparse matrix; more memory than ``max_bytes``.
     """
     if max_bytes is None:
         max_bytes = _memory_limit or int(_physical_memory() * MAX_MEMORY_FRACTION)
+    name = _matrix_name(layer, use_raw=use_raw)
     try:
         with h5py.File(path, "r") as f:
-            if "X" not in f:
-                msg = f"{path}: not an AnnData file (no 'X' in the HDF5 file)"
-                raise InputError(msg)
-            x = f["X"]
+            x = _choose_matrix(f, path, layer=layer, use_raw=use_raw)
             if isinstance(x, h5py.Dataset):
-                shape = tuple(int(s) for s in x.shape)
-                if x.dtype.kind not in "fiub":
-                    msg = f"{path}: X has dtype {x.dtype}, expected a numeric matrix"
-                    raise InputError(msg)
-                n_values = shape[0] * shape[1] if len(shape) == 2 else 0
-            else:  # sparse group: shape attribute, nnz from data
-                shape = tuple(int(s) for s in x.attrs.get("shape", (0, 0)))
-                n_values = int(x["data"].shape[0]) * 2 if "data" in x else 0
+                shape, dtype, sparse = tuple(int(s) for s in x.shape), x.dtype, False
+            elif isinstance(x, h5py.Group) and isinstance(x.get("data"), h5py.Dataset):
+                shape = tuple(int(s) for s in np.ravel(x.attrs.get("shape", ())))
+                dtype, sparse = x["data"].dtype, True
+            else:
+                msg = f"{path}: {name} is neither an array nor a sparse matrix"
+                raise InputError(msg)
+            loaded = _decoded_bytes(f)
     except OSError as exc:
         msg = f"{path}: not a readable HDF5/.h5ad file ({exc.__class__.__name__})"
         raise InputError(msg) from None
-    if len(shape) != 2:
-        msg = f"{path}: X has shape {shape}, expected a 2-d matrix"
+    if dtype.kind not in "fiub":
+        msg = f"{path}: {name} has dtype {dtype}, expected a numeric matrix"
         raise InputError(msg)
-    size = n_values * 4
+    if len(shape) != 2 or min(shape) < 0:
+        msg = f"{path}: {name} has shape {shape}, expected a 2-d matrix"
+        raise InputError(msg)
+    dense = shape[0] * shape[1] * 4
+    copied = (sparse and not keep_sparse) or (not sparse and dtype != np.float32)
+    size = loaded + (dense if copied else 0)
     if size > max_bytes:
+        kind = "sparse" if sparse else "dense"
+        densified = ", made dense (float32) to be used" if sparse and not keep_sparse else ""
         msg = (
-            f"{path}: X would need {_human(size)} in memory, above the "
-            f"limit of {_human(max_bytes)} (raise it with --max-memory-gb)"
+            f"{path}: {name} is a {kind} {shape[0]} × {shape[1]} matrix{densified}; reading "
+            f"it needs {_human(size)} in memory, above the limit of {_human(max_bytes)} "
+            "(raise it with --max-memory-gb)"
         )
         raise InputError(msg)
     return shape  # type: ignore[return-value]
@@ -113,33 +191,78 @@ def share_reads(paths: Iterable[str | os.PathLike]) -> None:
         _SHARED.setdefault(Path(path).resolve(), None)
 
 
-def read_h5ad(path: str | os.PathLike, *, max_bytes: int | None = None) -> ad.AnnData:
+def read_h5ad(
+    path: str | os.PathLike,
+    *,
+    max_bytes: int | None = None,
+    keep_sparse: bool = False,
+    layer: str | None = None,
+    use_raw: bool = False,
+) -> ad.AnnData:
     """Read an ``.h5ad`` file after checking its size and type.
 
-    Raises :class:`InputError` for a missing, truncated or non-AnnData file,
-    an ``X`` that is not numeric, or one too large for memory.
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes, keep_sparse
+        See :func:`check_h5ad_size`: by default a sparse matrix counts as
+        the dense float32 matrix the steps make of it.
+    layer, use_raw
+        The data matrix is ``layers[layer]`` (``X`` may then be absent) or
+        ``raw.X``, instead of ``X``: it is the one checked and counted.
+
+    Raises
+    ------
+    InputError
+        A missing, unreadable, truncated or non-AnnData file; a data matrix
+        that is absent, empty, not numeric (or, for ``X``, not finite), or
+        too large for memory; duplicate obs or var names.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: no such file"
-        raise InputError(msg)
+    check_input(path, what="AnnData file")
     key = path.resolve()
-    if key in _SHARED:
+    options = {
+        "max_bytes": max_bytes,
+        "keep_sparse": keep_sparse,
+        "layer": layer,
+        "use_raw": use_raw,
+    }
+    if key in _SHARED and layer is None and not use_raw:
         if _SHARED[key] is None:
-            _SHARED[key] = _read_checked(path, max_bytes=max_bytes)
+            _SHARED[key] = _read_checked(path, **options)
         return _SHARED[key].copy()
-    return _read_checked(path, max_bytes=max_bytes)
+    return _read_checked(path, **options)
 
 
-def _read_checked(path: Path, *, max_bytes: int | None) -> ad.AnnData:
+def _read_checked(
+    path: Path, *, max_bytes: int | None, keep_sparse: bool, layer: str | None, use_raw: bool
+) -> ad.AnnData:
     """:func:`read_h5ad` without the shared-read cache."""
-    check_h5ad_size(path, max_bytes=max_bytes)
+    check_h5ad_size(
+        path, max_bytes=max_bytes, keep_sparse=keep_sparse, layer=layer, use_raw=use_raw
+    )
     try:
-        adata = ad.read_h5ad(path)
+        with warnings.catch_warnings():
+            # Duplicate names are refused below, in one line: not warned about first.
+            warnings.filterwarnings(
+                "ignore", message=".* names are not unique", category=UserWarning
+            )
+            adata = ad.read_h5ad(path)
     except Exception as exc:  # anndata raises many types for corrupt files
         msg = f"{path}: cannot be read as AnnData ({exc.__class__.__name__}: {exc})"
         raise InputError(msg.splitlines()[0]) from None
-    check_matrix(adata, where=str(path))
+    if layer is None and not use_raw:
+        check_matrix(adata, where=str(path))
+        return adata
+    x, var_names = (adata.raw.X, adata.raw.var_names) if use_raw else (adata.layers[layer], None)
+    if adata.n_obs == 0 or x.shape[1] == 0:
+        msg = f"{path}: empty matrix ({_matrix_name(layer, use_raw=use_raw)} has shape {x.shape})"
+        raise InputError(msg)
+    for axis, names in (("obs", adata.obs_names), ("var", var_names)):
+        if names is not None and not names.is_unique:
+            msg = f"{path}: duplicate {axis} name {names[names.duplicated()][0]!r}"
+            raise InputError(msg)
     return adata
 
 
@@ -169,9 +292,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` on success.
 
     On any exception the temporary file is removed and ``path`` is untouched.
+    An existing ``path`` must be a regular file: a folder, device, FIFO or
+    socket is refused (:class:`InputError`), never replaced.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path()
+    if path.exists() and not path.is_file():
+        msg = f"{path}: not a regular file (a folder, device, FIFO or socket); not replacing it"
+        raise InputError(msg)
     if not folder.is_dir():
         msg = f"{path}: output folder {folder} does not exist"
         raise InputError(msg)
@@ -192,6 +320,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_paths(*paths: str | os.PathLike) -> Iterator[tuple[Path, ...]]:
+    """:func:`atomic_path` for several outputs: all of them are written, or none.
+
+    Yields one temporary path per path, in order. Only when the block ends
+    without an exception are they renamed to ``paths``; on any exception
+    every temporary file is removed and no path is touched. Steps with
+    several outputs write them through this, so that a failure in a later
+    one never leaves the earlier ones behind.
+    """
+    with contextlib.ExitStack() as stack:
+        yield tuple(stack.enter_context(atomic_path(path)) for path in paths)
 
 
 def write_h5ad(adata: ad.AnnData, path: str | os.PathLike, *, compress: bool = True) -> None:

@@ -61,7 +61,8 @@ def table_labels(
     Parameters
     ----------
     table
-        The labels table, every cell a string (:func:`._text.read_table`).
+        The labels table, every cell a string (:func:`._text.read_table`),
+        indexed by line number (for the messages).
     samples
         ``(n_samples,)`` sample ids.
     label_key
@@ -80,6 +81,13 @@ def table_labels(
     -------
     ``(labels, key)``: a Series indexed by ``samples``, NaN where the table
     has no label, and the label column used.
+
+    Raises
+    ------
+    InputError
+        No id column, no label column, an empty label column, a row with
+        cells but no id, a duplicate id, or (``per_patient``) a sample id
+        that is not a TCGA barcode.
     """
     id_column = id_column or str(table.columns[0])
     if id_column not in table.columns:
@@ -88,7 +96,17 @@ def table_labels(
     key = _pick_label_key(
         table, id_column=id_column, label_key=label_key, label_keys=label_keys, where=where
     )
-    table = table[table[id_column].notna()]
+    if table[key].isna().all():
+        msg = f"{where}: label column {key!r} is empty (every cell is empty or NA)"
+        raise InputError(msg)
+    no_id = table[id_column].isna()
+    if no_id.any():
+        rows = table[no_id]
+        named = rows.notna().any(axis=1)
+        if named.any():
+            msg = f"{where}: line {rows.index[named][0]}: no id in column {id_column!r}"
+            raise InputError(msg)
+        table = table[~no_id]  # rows of empty cells only (a spreadsheet's trailing rows)
     ids = pd.Index(table[id_column])
     check_unique(ids, what=f"id in column {id_column!r}", where=where)
     lookup = pd.Series(table[key].to_numpy(), index=ids)

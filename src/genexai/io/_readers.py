@@ -8,7 +8,9 @@ the reader from its spec table.
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
+import io as _stdio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -19,7 +21,7 @@ import scipy.sparse as sp
 
 from .. import keys
 from ..errors import InputError
-from ._compression import open_text
+from ._compression import check_input, open_text
 from ._h5ad import read_h5ad
 from ._labels import table_labels
 from ._tcga import primary_tumour
@@ -104,15 +106,15 @@ def read_text(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
 
 
 def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
-    """``X``, a layer or ``raw.X`` of an ``.h5ad``, with labels from ``obs`` or a table."""
-    adata = read_h5ad(path)
-    where = str(path)
+    """``X``, a layer or ``raw.X`` of an ``.h5ad``, with labels from ``obs`` or a table.
+
+    A named layer is read even when the file has no ``X``.
+    """
     layer = options.layer
+    adata = read_h5ad(path, layer=layer, use_raw=options.use_raw)
+    where = str(path)
     var, varm = adata.var, dict(adata.varm)
     if layer is not None:
-        if layer not in adata.layers:
-            msg = f"{where}: no layer {layer!r} (layers: {listed(list(adata.layers))})"
-            raise InputError(msg)
         x = adata.layers[layer]
     elif options.use_raw:
         if adata.raw is None:
@@ -144,6 +146,9 @@ def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
             )
             raise InputError(msg)
         values = adata.obs[key]
+        if values.isna().all():
+            msg = f"{where}: obs[{key!r}] holds no label (every value is missing)"
+            raise InputError(msg)
     obs = adata.obs.drop(columns=[c for c in (keys.LABEL, keys.SPLIT) if c in adata.obs])
     return Source(
         x.astype(np.float32, copy=False),
@@ -161,47 +166,93 @@ def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
 
 
 def _star_file(path: Path, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Gene ids and ``column`` values of one STAR-Counts file (``N_*`` rows included)."""
+    """Gene ids and ``column`` values of one STAR-Counts file (``N_*`` rows included).
+
+    Every row must have the header's number of fields, and every gene row
+    (not ``N_*``) an id and a number in ``column``: a malformed row is an
+    error naming the file, its line and what is wrong, never a dropped gene.
+    """
     what = "STAR-Counts file"
     with open_text(path, what=what) as (text, _):
+        line = 1
         header = text.readline()
         while header.startswith("#"):
             header = text.readline()
-        fields = header.rstrip("\n").split("\t")
-        for needed in ("gene_id", column):
-            if needed not in fields:
-                msg = f"{path}: no column {needed!r} in the {what} (columns: {listed(fields)})"
-                raise InputError(msg)
-        table = pd.read_csv(
-            text,
-            sep="\t",
-            header=None,
-            names=fields,
-            usecols=["gene_id", column],
-            dtype={"gene_id": str},
-        )
-    values = pd.to_numeric(table[column], errors="coerce")
-    bad = values.isna() & table[column].notna()
+            line += 1
+        body = text.read()
+    fields = header.rstrip("\n").split("\t")
+    for needed in ("gene_id", column):
+        if needed not in fields:
+            msg = f"{path}: no column {needed!r} in the {what} (columns: {listed(fields)})"
+            raise InputError(msg)
+    check_unique(pd.Index(fields), what="column", where=str(path))
+    if not body.strip():
+        msg = f"{path}: the {what} has a header but no gene rows"
+        raise InputError(msg)
+    lines = _star_lines(path, body, n_fields=len(fields), first=line + 1)
+    table = pd.read_csv(
+        _stdio.StringIO(body),
+        sep="\t",
+        header=None,
+        names=fields,
+        usecols=["gene_id", column],
+        dtype=str,
+        quoting=csv.QUOTE_NONE,
+        keep_default_na=False,
+        skip_blank_lines=True,
+    )
+    ids = table["gene_id"]
+    cells = table[column]
+    values = pd.to_numeric(cells, errors="coerce")
+    for bad in (
+        ids == "",
+        (cells == "") & ~ids.str.startswith("N_"),  # the N_* rows leave TPM/FPKM blank
+        values.isna() & (cells != ""),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            gene, cell = ids.iloc[i], cells.iloc[i]
+            if not gene:
+                why = "no gene_id"
+            elif not cell:
+                why = f"gene {gene!r} has no value in column {column!r}"
+            else:
+                why = f"non-numeric value {cell!r} at gene {gene!r}, column {column!r}"
+            msg = f"{path}: line {lines[i]}: {why}; expected a number per gene"
+            raise InputError(msg)
+    return ids.to_numpy(dtype=str), values.to_numpy(dtype=np.float64)
+
+
+def _star_lines(path: Path, body: str, *, n_fields: int, first: int) -> np.ndarray:
+    """The line number of each non-blank line of ``body`` (its first line is
+    ``first``); a line whose number of fields differs from ``n_fields`` is an
+    error. Vectorised: the tabs between consecutive line breaks are counted."""
+    raw = np.frombuffer(body.encode(), dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if len(raw) and raw[-1] != ord("\n"):
+        ends = np.append(ends, len(raw))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    tabs = np.flatnonzero(raw == ord("\t"))
+    per_line = np.searchsorted(tabs, ends) - np.searchsorted(tabs, starts)
+    filled = ends > starts
+    bad = filled & (per_line != n_fields - 1)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = int(np.flatnonzero(bad)[0])
+        text = raw[starts[i] : ends[i]].tobytes().decode("utf-8", errors="replace")
+        gene = text.split("\t", 1)[0]
         msg = (
-            f"{path}: non-numeric value {table[column].iloc[i]!r} at gene "
-            f"{table['gene_id'].iloc[i]!r}, column {column!r}; expected numbers"
+            f"{path}: line {first + i}: row {gene!r} has {per_line[i] + 1} fields, "
+            f"the header has {n_fields}"
         )
         raise InputError(msg)
-    return table["gene_id"].to_numpy(dtype=str), values.to_numpy(dtype=np.float64)
+    return first + np.flatnonzero(filled)
 
 
 def read_star_counts(folder: Path, spec: FormatSpec, options: ReadOptions) -> Source:
     """The per-sample STAR-Counts files below ``folder``, stacked in sample-sheet order."""
     sheet = options.labels
     column = options.layer or STAR_COUNT_COLUMNS[0]
-    if not folder.is_dir():
-        msg = (
-            f"{folder}: format star_counts expects a folder of per-sample STAR-Counts "
-            "files, found " + ("a file" if folder.exists() else "nothing")
-        )
-        raise InputError(msg)
+    check_input(folder, what="per-sample STAR-Counts", folder=True)
     table = read_table(sheet, what="GDC sample sheet")
     for needed in ("File Name", "Sample ID"):
         if needed not in table.columns:
@@ -228,9 +279,9 @@ def read_star_counts(folder: Path, spec: FormatSpec, options: ReadOptions) -> So
             msg = f"{sheet}: file {name!r} of the sample sheet is not under {folder}"
             raise InputError(msg)
         ids, values = _star_file(found[name], column)
+        check_unique(pd.Index(ids), what="gene id", where=str(found[name]))
         if i == 0:
             genes = pd.Index(ids)
-            check_unique(genes, what="gene id", where=str(found[name]))
             x = np.empty((len(names), len(genes)), dtype=np.float32)
         elif not np.array_equal(ids, genes.to_numpy()):
             order = pd.Index(ids).get_indexer(genes)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import anndata as ad
 import numpy as np
 
 from .. import keys
+from .._defaults import Split
 from ..errors import InputError
-
-#: ``"all"`` selects every row, whatever its split.
-Split = Literal["train", "test", "all"]
 
 
 def split_indices(adata: ad.AnnData, split: Split, *, where: str) -> np.ndarray:

@@ -1,16 +1,20 @@
 """Delimited text: separator sniffing, small tables and large numeric matrices.
 
-The separator (tab or comma) is read from the header line. Missing cells
-and ``NA`` read as NaN.
+Files follow the CSV quoting rules (RFC 4180): a field may be enclosed in
+double quotes, and then holds the separator, line breaks and doubled quotes
+(``""``) as plain text. The separator (tab or comma) is read from the header
+line, outside quoted fields. Every row must have as many fields as the
+header (an error names the file and the row otherwise); blank lines are
+skipped. In a matrix, empty and ``NA`` cells read as NaN; in a small table,
+pandas' default missing-value strings (:data:`NA_STRINGS`) do.
 """
 
 from __future__ import annotations
 
 import csv
-import io as _stdio
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,6 +27,38 @@ from ._matrix import BLOCK_ELEMENTS
 
 #: Column names listed in an error message, at most.
 _MAX_LISTED = 12
+#: Lines one record may span (a quoted field holding line breaks), at most:
+#: an unbalanced quote is reported at its line instead of swallowing the file.
+MAX_RECORD_LINES = 1000
+#: Cells of a small table (:func:`read_table`) that read as missing: pandas'
+#: defaults, as before the tables were parsed here.
+NA_STRINGS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+#: A quoted field (for sniffing the separator outside quotes).
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+#: A record whose first field is quoted: the field's text in group 1.
+_QUOTED_ID = re.compile(r'"((?:[^"]|"")*)"')
 
 
 def listed(names: Sequence[str]) -> str:
@@ -39,31 +75,102 @@ def check_unique(index: pd.Index, *, what: str, where: str) -> None:
 
 
 def sniff_separator(header: str, *, path: Path, what: str) -> str:
-    """Tab if the header line holds one, else comma; neither is an error."""
+    """Tab if the header line holds one outside quotes, else comma; neither is an error."""
+    bare = _QUOTED.sub("", header)
     for sep in ("\t", ","):
-        if sep in header:
+        if sep in bare:
             return sep
     msg = f"{path}: the header of the {what} has no tab or comma (not a TSV/CSV table)"
     raise InputError(msg)
 
 
+def records(text: Iterator[str], *, path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of each non-blank record of ``text``.
+
+    A record is one line, or several while a quoted field is open (an odd
+    number of quotes so far): a line break inside quotes belongs to the field.
+    """
+    number = 0
+    for line in text:
+        number += 1
+        first = number
+        if '"' in line and line.count('"') % 2:
+            parts, quotes = [line], line.count('"')
+            for more in text:
+                number += 1
+                parts.append(more)
+                quotes += more.count('"')
+                if quotes % 2 == 0:
+                    break
+                if number - first >= MAX_RECORD_LINES:
+                    _unclosed(path, first)
+            else:
+                _unclosed(path, first)
+            line = "".join(parts)
+        if line and not line.isspace():
+            yield first, line
+
+
+def _unclosed(path: Path, line: int) -> NoReturn:
+    msg = (
+        f"{path}: line {line}: a quoted field is not closed "
+        f"(unbalanced '\"' within {MAX_RECORD_LINES} lines)"
+    )
+    raise InputError(msg)
+
+
+def fields(record: str, *, sep: str, path: Path, line: int) -> list[str]:
+    """The fields of one record, unquoted by the CSV rules."""
+    if '"' not in record:
+        return record.rstrip("\r\n").split(sep)
+    try:
+        return next(csv.reader([record], delimiter=sep, strict=True))
+    except (csv.Error, StopIteration):
+        msg = (
+            f"{path}: line {line}: badly quoted field (a quoted field ends at a "
+            "separator or the line's end, and a quote inside it is doubled)"
+        )
+        raise InputError(msg) from None
+
+
 def read_table(path: Path, *, what: str) -> pd.DataFrame:
     """A small text table (labels, phenotypes, sample sheet), every cell a string.
 
-    ``what`` names the table in the messages.
+    ``what`` names the table in the messages. Cells in :data:`NA_STRINGS`
+    are NaN; an empty header cell is named ``Unnamed: <i>`` (as pandas
+    does); the index holds each row's line number in the file.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or is empty, has no tab or comma in its
+        header, a duplicate column name, a badly quoted field, or a row
+        whose number of fields differs from the header's.
     """
     with open_text(path, what=what) as (text, _):
-        content = text.read()
-    header = content.split("\n", 1)[0]
-    if not header.strip():
+        found = list(records(text, path=path))
+    if not found:
         msg = f"{path}: empty {what}"
         raise InputError(msg)
+    (first, header), rows = found[0], found[1:]
     sep = sniff_separator(header, path=path, what=what)
-    try:
-        return pd.read_csv(_stdio.StringIO(content), sep=sep, dtype=str)
-    except (pd.errors.ParserError, ValueError) as exc:
-        msg = f"{path}: cannot be parsed as a {what} ({str(exc).splitlines()[0]})"
-        raise InputError(msg) from None
+    names = [
+        name or f"Unnamed: {i}"
+        for i, name in enumerate(fields(header, sep=sep, path=path, line=first))
+    ]
+    check_unique(pd.Index(names), what="column name", where=str(path))
+    cells, lines = [], []
+    for line, record in rows:
+        row = fields(record, sep=sep, path=path, line=line)
+        if len(row) != len(names):
+            msg = f"{path}: line {line} has {len(row)} fields, the header has {len(names)}"
+            raise InputError(msg)
+        cells.append(row)
+        lines.append(line)
+    table = pd.DataFrame(
+        cells or None, columns=names, index=pd.Index(lines, name="line"), dtype=object
+    )
+    return table.where(~table.isin(NA_STRINGS))
 
 
 def _missing_cells(sep: str) -> re.Pattern[str]:
@@ -73,66 +180,96 @@ def _missing_cells(sep: str) -> re.Pattern[str]:
 
 
 def _loadtxt(data: list[str], *, sep: str, dtype: type) -> np.ndarray:
-    return np.loadtxt(data, delimiter=sep, dtype=dtype, comments=None, quotechar='"', ndmin=2)
+    return np.loadtxt(data, delimiter=sep, dtype=dtype, comments=None, ndmin=2)
 
 
-def _locate_error(
-    lines: list[str], ids: list[str], *, sep: str, columns: pd.Index, path: Path, why: str
-) -> NoReturn:
-    """Find the first ragged row or non-numeric cell (slow; only after a failed parse)."""
-    for line, row_id in zip(lines, ids, strict=True):
-        fields = next(csv.reader([line.rstrip("\n")], delimiter=sep))
-        expected = len(columns) + 1
-        if len(fields) != expected:
-            msg = f"{path}: row {row_id!r} has {len(fields)} fields, the header has {expected}"
+def _split_id(record: str, *, sep: str, path: Path, line: int) -> tuple[str, str | None]:
+    """``(id, the rest)`` of a data record: its first field, unquoted, and
+    the other fields as unquoted text joined by ``sep`` (``None``: no other field)."""
+    if '"' not in record:
+        cut = record.find(sep)
+        if cut >= 0:
+            return record[:cut], record[cut + 1 :]
+        return record.rstrip("\r\n"), None
+    quoted = _QUOTED_ID.match(record)
+    if quoted and record.startswith(sep, quoted.end()) and '"' not in record[quoted.end() :]:
+        return quoted.group(1).replace('""', '"'), record[quoted.end() + 1 :]
+    row = fields(record, sep=sep, path=path, line=line)
+    # A field holding the separator is split here: the row then has too many
+    # values and is parsed again, exactly, by _exact_rows.
+    return row[0], sep.join(row[1:]) if len(row) > 1 else None
+
+
+def _exact_rows(
+    batch: list[tuple[int, str]], *, sep: str, columns: pd.Index, dtype: type, path: Path
+) -> np.ndarray:
+    """The values of ``batch``, one cell at a time; the first bad row or cell
+    is an error (slow: only after the fast parse failed)."""
+    expected = len(columns) + 1
+    values = np.empty((len(batch), len(columns)), dtype=dtype)
+    for i, (line, record) in enumerate(batch):
+        row = fields(record, sep=sep, path=path, line=line)
+        if len(row) != expected:
+            msg = (
+                f"{path}: row {row[0]!r} has {len(row)} fields, the header has {expected} "
+                f"(line {line})"
+            )
             raise InputError(msg)
-        for value, column in zip(fields[1:], columns, strict=True):
+        for j, (value, column) in enumerate(zip(row[1:], columns, strict=True)):
             if value in ("", "NA"):
+                values[i, j] = np.nan
                 continue
             try:
-                float(value)
+                values[i, j] = float(value)
             except ValueError:
                 msg = (
-                    f"{path}: non-numeric value {value!r} at row {row_id!r}, "
+                    f"{path}: non-numeric value {value!r} at row {row[0]!r}, "
                     f"column {column!r}; expected numbers"
                 )
                 raise InputError(msg) from None
-    msg = f"{path}: cannot parse the numbers ({why})"
-    raise InputError(msg)
+    return values
+
+
+def _fast_rows(data: list[str], *, sep: str, dtype: type) -> np.ndarray | None:
+    """:func:`numpy.loadtxt` on the records without their id, then with empty
+    and ``NA`` cells rewritten as ``nan``; ``None`` when both fail."""
+    try:
+        return _loadtxt(data, sep=sep, dtype=dtype)
+    except ValueError:
+        pass
+    missing = _missing_cells(sep)
+    first, last = (sep, "\n"), (sep, sep + "\n")
+    data = [
+        missing.sub("nan", d)
+        if "NA" in d or sep + sep in d or d.startswith(first) or d.endswith(last)
+        else d
+        for d in data
+    ]
+    try:
+        return _loadtxt(data, sep=sep, dtype=dtype)
+    except ValueError:
+        return None
 
 
 def _parse_rows(
-    lines: list[str], *, sep: str, columns: pd.Index, dtype: type, path: Path
+    batch: list[tuple[int, str]], *, sep: str, columns: pd.Index, dtype: type, path: Path
 ) -> tuple[list[str], np.ndarray]:
-    """Split data lines into their ids and ``(n_lines, n_columns)`` values.
+    """Split records into their ids and ``(n_records, n_columns)`` values.
 
-    The fast path is one :func:`numpy.loadtxt` call on the lines without
+    The fast path is one :func:`numpy.loadtxt` call on the records without
     their id. Only when it fails are empty and ``NA`` cells rewritten as
-    ``nan`` and the block parsed again; only when that fails too is the
-    offending row searched for in Python.
+    ``nan`` and the block parsed again; only when that fails too, or gives
+    the wrong shape, is the block parsed cell by cell, which either gives
+    the values or names the offending row and cell.
     """
-    cuts = [line.find(sep) for line in lines]
-    ids = [line[:cut].strip('"') for line, cut in zip(lines, cuts, strict=True)]
-    data = [line[cut + 1 :] for line, cut in zip(lines, cuts, strict=True)]
-    try:
-        values = _loadtxt(data, sep=sep, dtype=dtype)
-    except ValueError:
-        missing = _missing_cells(sep)
-        first, last = (sep, "\n"), (sep, sep + "\n")
-        data = [
-            missing.sub("nan", d)
-            if "NA" in d or sep + sep in d or d.startswith(first) or d.endswith(last)
-            else d
-            for d in data
-        ]
-        try:
-            values = _loadtxt(data, sep=sep, dtype=dtype)
-        except ValueError as exc:
-            why = str(exc).splitlines()[0]
-            _locate_error(lines, ids, sep=sep, columns=columns, path=path, why=why)
-    if values.shape[1] != len(columns):
-        why = f"{values.shape[1]} values per row"
-        _locate_error(lines, ids, sep=sep, columns=columns, path=path, why=why)
+    split = [_split_id(record, sep=sep, path=path, line=line) for line, record in batch]
+    ids = [row_id for row_id, _ in split]
+    data = [rest for _, rest in split]
+    values = None
+    if None not in data:
+        values = _fast_rows(data, sep=sep, dtype=dtype)
+    if values is None or values.shape != (len(batch), len(columns)):
+        values = _exact_rows(batch, sep=sep, columns=columns, dtype=dtype, path=path)
     return ids, values
 
 
@@ -149,7 +286,8 @@ def read_matrix(
 
     Parsing runs in blocks of rows with :func:`numpy.loadtxt` (about three
     times faster than pandas on wide files); peak memory is the blocks plus
-    the assembled matrix, twice the float32 matrix.
+    the assembled matrix, twice the float32 matrix. Quoted fields follow the
+    CSV rules (module docstring).
 
     Parameters
     ----------
@@ -170,15 +308,25 @@ def read_matrix(
     -------
     ``(x, samples, genes)``: ``x`` is ``(n_samples, n_genes)`` float32, NaN
     where a cell is empty or ``NA``; the ids are string indices.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or decoded, is empty, has a wrong first
+        header cell, a single column, no data rows, an empty or duplicate
+        id, a badly quoted field, a row whose number of fields differs from
+        the header's, or a non-numeric cell.
     """
     what = "expression matrix"
+    row_what, column_what = ("gene id", "sample id") if genes_in_rows else ("sample id", "gene id")
     with open_text(path, what=what) as (text, raw):
-        header = text.readline()
-        if not header.strip():
+        rows = records(text, path=path)
+        first = next(rows, None)
+        if first is None:
             msg = f"{path}: empty {what}"
             raise InputError(msg)
-        sep = sniff_separator(header, path=path, what=what)
-        names = next(csv.reader([header.rstrip("\n")], delimiter=sep))
+        sep = sniff_separator(first[1], path=path, what=what)
+        names = fields(first[1], sep=sep, path=path, line=first[0])
         if header_cell is not None and names[0] != header_cell:
             msg = (
                 f"{path}: the first header cell is {names[0]!r}, expected {header_cell!r}; "
@@ -189,16 +337,20 @@ def read_matrix(
         if columns.empty:
             msg = f"{path}: the header has a single column; expected ids then data columns"
             raise InputError(msg)
+        if "" in names[1:]:
+            column = names.index("", 1) + 1
+            msg = f"{path}: header column {column} is empty; expected a {column_what}"
+            raise InputError(msg)
         dtype = np.float64 if log2p1 else np.float32
         rows_per_block = max(1, max_elements // len(columns))
         row_ids: list[str] = []
         blocks: list[np.ndarray] = []
         position = 0
-        while batch := list(itertools.islice(text, rows_per_block)):
-            lines = [line for line in batch if not line.isspace()]
-            if not lines:
-                continue
-            ids, values = _parse_rows(lines, sep=sep, columns=columns, dtype=dtype, path=path)
+        while batch := list(itertools.islice(rows, rows_per_block)):
+            ids, values = _parse_rows(batch, sep=sep, columns=columns, dtype=dtype, path=path)
+            if "" in ids:
+                msg = f"{path}: line {batch[ids.index('')][0]}: empty {row_what}"
+                raise InputError(msg)
             if log2p1:
                 np.exp2(values, out=values)
                 values -= 1.0
@@ -210,11 +362,10 @@ def read_matrix(
     if not blocks:
         msg = f"{path}: the {what} has a header but no data rows"
         raise InputError(msg)
-    rows = pd.Index(row_ids)
-    row_what, column_what = ("gene id", "sample id") if genes_in_rows else ("sample id", "gene id")
-    check_unique(rows, what=row_what, where=str(path))
+    index = pd.Index(row_ids)
+    check_unique(index, what=row_what, where=str(path))
     check_unique(columns, what=column_what, where=str(path))
     if genes_in_rows:
         x = np.concatenate([block.T for block in blocks], axis=1)
-        return x, columns, rows
-    return np.concatenate(blocks, axis=0), rows, columns
+        return x, columns, index
+    return np.concatenate(blocks, axis=0), index, columns

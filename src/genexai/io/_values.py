@@ -45,16 +45,18 @@ def check_values(
     *,
     where: str,
     counts: bool,
+    nan: bool = True,
 ) -> None:
-    """Refuse NaN, infinite values, and (where ``counts``) negative values.
+    """Refuse infinite values, NaN (where ``nan``) and negative values (where ``counts``).
 
     The message names the first offending sample and gene of ``x``
     ``(n_samples, n_genes)``, and the file ``where``.
     """
     checks: list[tuple[Callable[[np.ndarray], np.ndarray], str]] = [
         (np.isinf, "an infinite value"),
-        (np.isnan, "a missing value (NaN/NA/empty)"),
     ]
+    if nan:
+        checks.append((np.isnan, "a missing value (NaN/NA/empty)"))
     if counts:
         checks.append((lambda b: b < 0, "a negative value where counts are expected"))
     for test, what in checks:

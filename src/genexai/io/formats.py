@@ -58,9 +58,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from .. import keys
+from .._defaults import FORMATS, Format
 from ..errors import InputError
 from ._readers import (
     STAR_COLUMNS,
@@ -82,9 +83,6 @@ __all__ = [
     "input_size",
     "read_source",
 ]
-
-Format = Literal["h5ad", "table", "pancan_gdc", "pancan_xena", "xena_htseq", "star_counts"]
-FORMATS: tuple[str, ...] = get_args(Format)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ _LIMIT = np.float32(80.0)
 
 
 @numba.njit(fastmath=True, cache=True, inline="always")
-def _target_prob(logits, target, frac, bits):  # noqa: ANN001, ANN202 (numba)
+def _target_prob(logits, target, frac, bits):
     """``1 / Σ_c exp(logits_c − logits_target)``; ``frac``/``bits`` are scratch."""
     pivot = logits[target]
     for c in range(logits.shape[0]):
@@ -50,7 +50,7 @@ def _target_prob(logits, target, frac, bits):  # noqa: ANN001, ANN202 (numba)
 
 
 @numba.njit(fastmath=True, cache=True, inline="always")
-def _add_rows(acc, coef, rows, index, in_order, start, stop):  # noqa: ANN001, ANN202 (numba)
+def _add_rows(acc, coef, rows, index, in_order, start, stop):  # noqa: PLR0917 (numba kernel)
     """``acc += Σ_{start ≤ k < stop} coef[k] · rows[r_k]``, ``r_k = k`` if
     ``in_order`` else ``index[k]``.
 
@@ -76,7 +76,7 @@ def _add_rows(acc, coef, rows, index, in_order, start, stop):  # noqa: ANN001, A
 
 
 @numba.njit(fastmath=True, cache=True)
-def gap_curves_kernel(  # noqa: PLR0913, PLR0912 (one fused loop, see the module docstring)
+def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionally)
     x,
     baseline,
     z0,
@@ -90,7 +90,7 @@ def gap_curves_kernel(  # noqa: PLR0913, PLR0912 (one fused loop, see the module
     head_weight_t,
     head_bias,
     out,
-):  # noqa: ANN001, ANN201 (numba)
+):
     """Fill ``out[e, j] = max(F_t(x_e) − F_t(x_e^(j+1)), 0)``.
 
     Parameters

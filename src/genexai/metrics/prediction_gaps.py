@@ -102,7 +102,9 @@ def gap_curves(
     ``j = 1 … n_steps``, ``n_steps = floor(n_genes / gap)``. ``PG(x)`` is
     ``gap / n_genes`` times the row sum.
     """
-    return _gap_curves(model, first_layer(model), x, baseline, target, order, gap, batch_size)
+    return _gap_curves(
+        model, first_layer(model), x, baseline, target, order=order, gap=gap, batch_size=batch_size
+    )
 
 
 def _gap_curves(
@@ -111,6 +113,7 @@ def _gap_curves(
     x: np.ndarray,
     baseline: np.ndarray,
     target: np.ndarray,
+    *,
     order: np.ndarray,
     gap: int,
     batch_size: int,
@@ -123,8 +126,12 @@ def _gap_curves(
     o_t = torch.as_tensor(np.asarray(order, dtype=np.int64))
     with torch.no_grad():
         if layer is None:
-            return _gaps_forward(model, x_t, b_t, t_t, o_t, gap, batch_size).numpy()
-        return _gaps_linear(layer, x_t, b_t, t_t, o_t, gap, batch_size, hidden).numpy()
+            return _gaps_forward(
+                model, x_t, b_t, t_t, order=o_t, gap=gap, batch_size=batch_size
+            ).numpy()
+        return _gaps_linear(
+            layer, x_t, b_t, t_t, order=o_t, gap=gap, batch_size=batch_size, hidden=hidden
+        ).numpy()
 
 
 def _gaps_linear(
@@ -132,6 +139,7 @@ def _gaps_linear(
     x: torch.Tensor,
     b: torch.Tensor,
     target: torch.Tensor,
+    *,
     order: torch.Tensor,
     gap: int,
     batch_size: int,
@@ -143,7 +151,9 @@ def _gaps_linear(
     weight_t = layer.weight.T.contiguous()
     order = order.reshape(-1, n_genes)
     if layer.fused:
-        return _gaps_kernel(layer, x, b, target, order, gap, hidden, weight_t)
+        return _gaps_kernel(
+            layer, x, b, target, order=order, gap=gap, hidden=hidden, weight_t=weight_t
+        )
     bounds = gap * np.arange(n_pt + 1)
     out = torch.empty(n, n_pt)
     for start in range(0, n, batch_size):
@@ -163,6 +173,7 @@ def _gaps_kernel(
     x: torch.Tensor,
     b: torch.Tensor,
     target: torch.Tensor,
+    *,
     order: torch.Tensor,
     gap: int,
     hidden: torch.Tensor | None,
@@ -202,6 +213,7 @@ def _gaps_forward(
     x: torch.Tensor,
     b: torch.Tensor,
     target: torch.Tensor,
+    *,
     order: torch.Tensor,
     gap: int,
     batch_size: int,
@@ -236,9 +248,9 @@ def prediction_gaps(
     attributions: np.ndarray,
     baseline: np.ndarray,
     target: np.ndarray,
+    *,
     labels: np.ndarray,
     correct: np.ndarray,
-    *,
     class_names: Sequence[str],
     gap: int = 10,
     n_random: int = 30,
@@ -309,7 +321,17 @@ def prediction_gaps(
 
     def run(order: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         z0 = None if hidden is None else hidden[rows]
-        return _gap_curves(model, layer, xc[rows], baseline, tc[rows], order, gap, batch_size, z0)
+        return _gap_curves(
+            model,
+            layer,
+            xc[rows],
+            baseline,
+            tc[rows],
+            order=order,
+            gap=gap,
+            batch_size=batch_size,
+            hidden=z0,
+        )
 
     def per_class(gaps: np.ndarray) -> np.ndarray:
         if progress is not None:

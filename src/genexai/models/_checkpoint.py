@@ -12,7 +12,10 @@ import hashlib
 import json
 import logging
 import os
+import pickle
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import anndata as ad
@@ -22,6 +25,7 @@ import torch
 
 from .. import io, keys
 from ..errors import InputError
+from ..io._compression import check_input
 from ._device import Device, resolve_device
 from ._networks import DEFAULT_HIDDEN, GeneModel, build_model
 
@@ -77,16 +81,7 @@ def load_model(
     ``training``, ...).
     """
     device = resolve_device(device)
-    if not os.path.isfile(path):
-        msg = f"{path}: no such checkpoint file"
-        raise InputError(msg)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for foreign or unsafe files
-        # First line only: torch appends pages of advice to these messages.
-        first = (str(exc).strip().splitlines() or [""])[0]
-        msg = f"{path}: not a safe genexai checkpoint ({exc.__class__.__name__}: {first})"
-        raise InputError(msg) from None
+    payload = _load_payload(path)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         msg = f"{path}: expected a {CHECKPOINT_FORMAT} checkpoint, found {found!r}"
@@ -125,6 +120,40 @@ def load_model(
         raise InputError(msg) from None
     model.genexai = meta
     return model.to(device).eval()
+
+
+def _load_payload(path: str | os.PathLike) -> Any:
+    """``torch.load(path, weights_only=True)``, every failure one line in our words.
+
+    torch's own messages carry pages of advice (and, for unsafe files, how
+    to load them anyway), so none of its text is passed on.
+    """
+    if not os.path.lexists(path):
+        msg = f"{path}: no such checkpoint file"
+        raise InputError(msg)
+    check_input(Path(path), what="checkpoint")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    is_zip = head.startswith(b"PK\x03\x04")
+    if not head:
+        why = "an empty file"
+    elif not is_zip and not head.startswith(b"\x80"):
+        why = "not a torch file: neither a zip archive nor a pickle"
+    else:
+        try:
+            with warnings.catch_warnings():
+                # Its advice about pickle protocols: the file is refused or read, in our words.
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
+                return torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            why = (
+                "it holds objects other than tensors and plain containers, "
+                "refused without loading them"
+            )
+        except Exception:  # torch raises many types for damaged files
+            why = f"a truncated or corrupt {'zip archive' if is_zip else 'pickle'}"
+    msg = f"{path}: not a safe genexai checkpoint ({why})"
+    raise InputError(msg)
 
 
 def _jsonable(value: Any) -> Any:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import contextlib
 import typing
 from collections.abc import Iterator
-from typing import Literal
 
 import numpy as np
 import torch
 
+from .._defaults import Device
 from ..errors import InputError
-
-Device = Literal["auto", "cpu", "cuda"]
 
 
 def resolve_device(device: Device | str | torch.device) -> torch.device:

@@ -5,21 +5,17 @@ from __future__ import annotations
 import typing
 import warnings
 import zlib
-from typing import Literal
 
 import numpy as np
 import scipy.sparse
 import torch
 from torch import nn
 
+from .._defaults import DEFAULT_HIDDEN, Arch
 from ..errors import InputError
-
-Arch = Literal["LR", "MLP", "DiffuseLR", "DiffuseMLP"]
 
 #: Input dropout of each family when the caller does not choose one (§3).
 DEFAULT_DROPOUT: dict[str, float] = {"LR": 0.2, "MLP": 0.0, "DiffuseLR": 0.2, "DiffuseMLP": 0.0}
-#: Hidden width of the MLP families (§3: one layer of 20 units everywhere).
-DEFAULT_HIDDEN = 20
 
 
 def derived_seed(seed: int, stream: str) -> int:

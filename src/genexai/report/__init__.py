@@ -8,7 +8,7 @@ PNG, no external reference) and :func:`write_report` writes it all atomically.
 
 from __future__ import annotations
 
-from ._collect import Results, collect_results, read_params
+from ._collect import Results, collect_results, read_params, read_versions
 from ._render import render_report, write_report
 from ._tables import summary_tables
 
@@ -16,6 +16,7 @@ __all__ = [
     "Results",
     "collect_results",
     "read_params",
+    "read_versions",
     "render_report",
     "summary_tables",
     "write_report",

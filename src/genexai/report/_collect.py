@@ -18,6 +18,8 @@ import pandas as pd
 
 from .. import keys
 from ..errors import InputError
+from ..io._compression import check_input
+from ..io._text import fields, records
 
 logger = logging.getLogger(__name__)
 
@@ -159,13 +161,38 @@ def collect_results(results_dir: str | Path) -> Results:
     )
 
 
+def _read_text(path: Path, *, what: str) -> str:
+    """The UTF-8 text of a small input file; any failure is one line naming it."""
+    check_input(path, what=what)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        msg = f"{path}: not UTF-8 text (byte 0x{byte} at offset {exc.start}), expected a {what}"
+        raise InputError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({what}: {exc.strerror})"
+        raise InputError(msg) from None
+
+
+def read_versions(path: str | Path) -> str:
+    """The run's ``versions.yml``, as text (UTF-8).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not a regular file, unreadable or not UTF-8 text.
+    """
+    return _read_text(Path(path), what="versions file")
+
+
 def read_params(path: str | Path) -> dict:
     """The run's parameters from a JSON object (Nextflow ``params``)."""
     path = Path(path)
     try:
-        params = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not a readable JSON file ({exc.__class__.__name__})"
+        params = json.loads(_read_text(path, what="JSON file of parameters"))
+    except json.JSONDecodeError as exc:
+        msg = f"{path}: not a readable JSON file (invalid JSON at line {exc.lineno})"
         raise InputError(msg) from None
     if not isinstance(params, dict):
         msg = f"{path}: expected a JSON object of parameters, found {type(params).__name__}"
@@ -206,9 +233,13 @@ def _read_tables(
     frames = []
     for path in paths:
         try:
+            _check_rows(path)
             table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             msg = f"{path}: not a tab-separated table ({exc.__class__.__name__})"
+            raise InputError(msg) from None
+        except OSError as exc:
+            msg = f"{path}: cannot be read ({exc.strerror})"
             raise InputError(msg) from None
         missing = [c for c in columns if c not in table]
         if missing:
@@ -233,6 +264,22 @@ def _read_tables(
                 table[column] = pd.Series(pd.NA, index=table.index, dtype="boolean")
         frames.append(table[list(wanted)])
     return _concat(frames, wanted)
+
+
+def _check_rows(path: Path) -> None:
+    """Refuse a row whose number of fields differs from the header's (pandas
+    would pad a short row with empty cells)."""
+    with open(path, encoding="utf-8") as text:
+        found = records(text, path=path)
+        header = next(found, None)
+        if header is None:
+            return
+        expected = len(fields(header[1], sep="\t", path=path, line=header[0]))
+        for line, record in found:
+            n = len(fields(record, sep="\t", path=path, line=line))
+            if n != expected:
+                msg = f"{path}: line {line} has {n} fields, the header has {expected}"
+                raise InputError(msg)
 
 
 def _to_numbers(text: pd.Series, *, path: Path, integer: bool, exact: bool = False) -> pd.Series:
@@ -278,9 +325,9 @@ def _to_booleans(text: pd.Series, *, path: Path, allow_empty: bool) -> pd.Series
 def _read_train_json(path: Path) -> pd.DataFrame:
     """Two accuracy rows (``method == "none"``) from a TRAIN metrics JSON."""
     try:
-        record = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{path}: not valid JSON ({exc.__class__.__name__})"
+        record = json.loads(_read_text(path, what="TRAIN metrics JSON"))
+    except json.JSONDecodeError as exc:
+        msg = f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})"
         raise InputError(msg) from None
     if not isinstance(record, dict):
         msg = f"{path}: expected a JSON object, found {type(record).__name__}"

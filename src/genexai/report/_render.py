@@ -15,7 +15,8 @@ import pandas as pd
 import yaml
 
 from .. import __version__
-from ..io import atomic_path, write_table
+from ..errors import InputError
+from ..io import atomic_paths
 from . import _figures
 from ._collect import Results
 from ._tables import (
@@ -88,29 +89,58 @@ def write_report(
     versions: str,
     top_n: int = 10,
 ) -> list[Path]:
-    """Write the summary tables and the report under ``outdir``, each atomically.
+    """Write the summary tables and the report under ``outdir``, all together.
 
-    Everything is computed before the first file is written, so an error
-    leaves no output behind.
+    Everything is computed, and every output folder checked, before the
+    first file is written; the files are then committed together
+    (:func:`genexai.io.atomic_paths`), so an error leaves no output behind.
 
     Returns
     -------
     The files written: ``summary/<name>.tsv`` for each table of
     :func:`~genexai.report.summary_tables` and ``report/report.html``.
+
+    Raises
+    ------
+    InputError
+        An output folder (``outdir``, ``summary``, ``report``) is a file or
+        not writable, or an output file is a folder or a special file.
     """
     outdir = Path(outdir)
     tables = summary_tables(results)
     html = _render(results, tables, params=params, versions=versions, top_n=top_n)
-    (outdir / SUMMARY_DIR).mkdir(parents=True, exist_ok=True)
-    (outdir / REPORT_PATH).parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in tables.items():
-        path = outdir / SUMMARY_DIR / f"{name}.tsv"
-        write_table(table, path)
-        written.append(path)
-    with atomic_path(outdir / REPORT_PATH) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return [*written, outdir / REPORT_PATH]
+    folders = (outdir / SUMMARY_DIR, (outdir / REPORT_PATH).parent)
+    paths = [outdir / SUMMARY_DIR / f"{name}.tsv" for name in tables]
+    for folder in folders:
+        _check_folder(folder)
+    for path in (*paths, outdir / REPORT_PATH):
+        if path.exists() and not path.is_file():
+            msg = f"{path}: exists and is not a regular file; not replacing it with the report's"
+            raise InputError(msg)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    with atomic_paths(*paths, outdir / REPORT_PATH) as temporary:
+        for table, tmp in zip(tables.values(), temporary, strict=False):
+            table.to_csv(tmp, sep="\t", index=False)
+        temporary[-1].write_text(html, encoding="utf-8")
+    return [*paths, outdir / REPORT_PATH]
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a folder to write into that is a file, or cannot be made.
+
+    Checked for every output folder before any is made, so that nothing is
+    written when one of them is in the way.
+    """
+    for path in (folder, *folder.parents):
+        if path.is_dir():
+            if not os.access(path, os.W_OK | os.X_OK):
+                msg = f"{path}: folder is not writable; cannot write the report under {folder}"
+                raise InputError(msg)
+            return
+        if path.exists() or path.is_symlink():
+            msg = f"{path}: exists and is not a folder; cannot write the report under {folder}"
+            raise InputError(msg)
 
 
 def _render(

@@ -101,14 +101,17 @@ def parameterErrors(params, schemaPath) {
             errors << "--${name}: ${value} must be below ${spec.exclusiveMaximum}"
         }
         if (spec.format in ['file-path', 'path'] && spec.exists) {
-            def f = file(value.toString())
-            if (!f.exists()) errors << "--${name}: '${value}' does not exist"
-            else if (!java.nio.file.Files.isReadable(f)) errors << "--${name}: '${value}' is not readable"
+            def problem = pathProblem(value.toString())
+            if (problem) errors << "--${name}: '${value}' ${problem}"
         }
     }
     // Combinations the schema cannot express.
     if (params.baseline == 'class_mean' && !params.baseline_class) {
         errors << "--baseline class_mean needs --baseline_class (the class whose training mean is the baseline)"
+    }
+    if (params.baseline_class && !('baseline_class' in unsafe) && !(params.baseline in ['class_mean', 'paper'])) {
+        // ATTRIBUTE would refuse it, after IMPORT, PREPARE and TRAIN have published.
+        errors << "--baseline_class: used only with --baseline class_mean (the class whose training mean is the baseline)"
     }
     if (params.baseline == 'paper' && params.input) {
         errors << "--baseline paper is the paper's choice per simulation; for --input give zero (PanCan) or class_mean (BRCA, KIRC), see README"
@@ -123,6 +126,97 @@ def parameterErrors(params, schemaPath) {
         errors << "--seeds: '${params.seeds}' gives no seed"
     }
     return errors
+}
+
+/*
+ * A user file, taken literally: '[', ']', '{', '}', '*' and '?' are legal in
+ * file names, so they are never read as a glob pattern (file(..., glob: false)).
+ */
+def userFile(String path) { file(path, glob: false) }
+
+/*
+ * The user file (or folder) as a task input. Nextflow stages an input by its
+ * real path (symbolic links resolved), written unescaped into the task's
+ * staging script (`ln -s <path> input.data`), where bash would expand '[',
+ * ']', '{', '}', '*' and '?' as a glob: staging another file that matches,
+ * or failing. An input whose real path holds one is therefore hard-linked
+ * (a folder: its tree, every file hard-linked) into the work directory under
+ * a plain name: no copy, the same bytes, visible inside containers, and the
+ * same path on -resume (named after a digest of the real path), re-linked
+ * when the file was replaced. Where a hard link cannot be made (another
+ * filesystem), the run stops with one line saying so.
+ */
+def stageableFile(String name, String path, workDir) {
+    def given = userFile(path)
+    def real
+    try {
+        real = given.toRealPath()
+    } catch (IOException e) {
+        return given   // unreadable: refused by validation, or by the task with --validate_params false
+    }
+    if (!(real.toString() =~ /[\[\]{}*?]/)) return given
+    def digest = java.security.MessageDigest.getInstance('SHA-256')
+        .digest(real.toString().getBytes('UTF-8')).encodeHex().toString().substring(0, 16)
+    def link = workDir.resolve('genexai-inputs').resolve(digest)
+        .resolve(real.fileName.toString().replaceAll(/[\[\]{}*?]/, '_'))
+    try {
+        java.nio.file.Files.createDirectories(link.parent)
+        hardLinkTree(real, link)
+    } catch (IOException e) {
+        error("--${name}: '${path}' holds a character that Nextflow cannot stage ([ ] { } * ?), "
+            + "and it cannot be hard-linked into the work directory (${e.class.simpleName}: ${e.message}); "
+            + "rename it, or copy it to a path without these characters")
+    }
+    return link
+}
+
+// Make `link` the same file as `source` (a hard link), or, for a folder, the same tree.
+def hardLinkTree(source, link) {
+    def Files = java.nio.file.Files
+    if (Files.isDirectory(source)) {
+        if (Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(link)
+        }
+        Files.createDirectories(link)
+        def wanted = [] as Set
+        Files.newDirectoryStream(source).withCloseable { entries ->
+            entries.each { child ->
+                // As Python's rglob: files behind links are read, linked folders are not entered.
+                if (Files.isDirectory(child) && Files.isSymbolicLink(child)) return
+                if (!Files.isDirectory(child) && !Files.isRegularFile(child)) return
+                wanted << child.fileName.toString()
+                hardLinkTree(Files.isSymbolicLink(child) ? child.toRealPath() : child, link.resolve(child.fileName.toString()))
+            }
+        }
+        Files.newDirectoryStream(link).withCloseable { entries ->
+            entries.findAll { !(it.fileName.toString() in wanted) }.each { stale ->
+                if (Files.isDirectory(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS)) stale.deleteDir() else Files.delete(stale)
+            }
+        }
+        return
+    }
+    if (Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isDirectory(link, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.isSameFile(link, source)) return
+        if (Files.isDirectory(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) link.deleteDir() else Files.delete(link)
+    }
+    Files.createLink(link, source)
+}
+
+// Why a user path cannot be read, or null: missing, a loop of symbolic links, unreadable.
+def pathProblem(String path) {
+    def f = userFile(path)
+    if (java.nio.file.Files.exists(f)) {
+        return java.nio.file.Files.isReadable(f) ? null : 'is not readable'
+    }
+    if (java.nio.file.Files.isSymbolicLink(f)) {
+        try {
+            f.toRealPath()
+        } catch (java.nio.file.FileSystemException e) {
+            return e.message?.contains('Too many levels') ? 'is a loop of symbolic links' : 'is a broken symbolic link'
+        }
+        return 'is a broken symbolic link'
+    }
+    return 'does not exist'
 }
 
 def validateParameters(params, schemaPath) {

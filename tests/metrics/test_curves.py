@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
-from test_prediction_gaps import MODELS, make_data, make_model, probs64, ref_order
 
 from genexai.metrics import accuracy_curves, balanced_accuracy, gene_grid, kept_predictions
+from tests.helpers.metrics import MODELS, probs64, ref_order
 
 
 def ref_accuracy(model, x, baseline, labels, kept: set[int]) -> float:
@@ -65,9 +65,9 @@ def test_balanced_accuracy_matches_sklearn(seed):
 
 @pytest.mark.parametrize("keep", [True, False], ids=["keep", "remove"])
 @pytest.mark.parametrize("kind", list(MODELS))
-def test_kept_predictions_match_loop(kind, keep):
-    model = make_model(kind, 25, 3, seed=2)
-    x, a, baseline, _, _ = make_data(7, 25, 3, seed=2)
+def test_kept_predictions_match_loop(kind, keep, metric_model, metric_data):
+    model = metric_model(kind, 25, 3, seed=2)
+    x, a, baseline, _, _ = metric_data(7, 25, 3, seed=2)
     order = np.random.default_rng(0).permutation(25)
     sizes = np.array([1, 4, 5, 13, 24])
     got = kept_predictions(model, x, baseline, order, sizes, keep=keep, batch_size=3)
@@ -79,10 +79,10 @@ def test_kept_predictions_match_loop(kind, keep):
 
 
 @pytest.mark.parametrize("kind", list(MODELS))
-def test_accuracy_curves_match_reference(kind):
+def test_accuracy_curves_match_reference(kind, metric_model, metric_data):
     n_genes, n_classes = 230, 3  # reaches the 200-gene part of the grid
-    model = make_model(kind, n_genes, n_classes, seed=4)
-    x, a, baseline, labels, _ = make_data(12, n_genes, n_classes, seed=4)
+    model = metric_model(kind, n_genes, n_classes, seed=4)
+    x, a, baseline, labels, _ = metric_data(12, n_genes, n_classes, seed=4)
     scores = np.abs(np.random.default_rng(1).standard_normal((n_classes, n_genes)))
     calls = []
     got = accuracy_curves(
@@ -102,9 +102,9 @@ def test_accuracy_curves_match_reference(kind):
     np.testing.assert_allclose(rand["std"], trials.std(axis=0), atol=1e-9)
 
 
-def test_keeping_every_gene_gives_the_full_model_accuracy():
-    model = make_model("linear", 12, 2)
-    x, _, baseline, _, _ = make_data(10, 12, 2, seed=0)
+def test_keeping_every_gene_gives_the_full_model_accuracy(metric_model, metric_data):
+    model = metric_model("linear", 12, 2)
+    x, _, baseline, _, _ = metric_data(10, 12, 2, seed=0)
     labels = probs64(model, x).argmax(axis=1)  # correctly classified by construction
     first = np.random.default_rng(0).random(12)
     scores = np.stack([first, -first])  # the top-6 of the two classes cover every gene

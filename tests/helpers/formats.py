@@ -7,9 +7,10 @@ paper's filters handle: ``__``/``N_`` counters, genes with max <= 0, NaN
 cells, non-primary barcodes, unlabelled samples and unwanted labels.
 
 ``write_all(folder)`` writes one sub-folder per format and returns
-``{name: (input, labels)}``. ``python tests/fixtures_formats.py`` refreshes
-the committed copy in ``tests/data/formats/`` (the pipeline tests read it;
-``test_formats.py`` checks it is current).
+``{name: (input, labels)}``; the tests get it as the ``format_files`` fixture
+(tests/conftest.py). ``python -m tests.helpers.formats`` refreshes the
+committed copy in ``tests/data/formats/`` (the pipeline tests read it;
+``tests/io/test_formats.py`` checks it is current).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-COMMITTED = Path(__file__).resolve().parent / "data" / "formats"
+COMMITTED = Path(__file__).resolve().parents[1] / "data" / "formats"
 
 GDC_MATRIX = "EBPlusPlusAdjustPANCAN_IlluminaHiSeq_RNASeqV2.geneExp.tsv"
 GDC_CLINICAL = "TCGA-CDR-SupplementalTableS1.tsv.gz"

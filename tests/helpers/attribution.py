@@ -1,7 +1,10 @@
-"""Small models and data shared by the attribution tests (not a test module).
+"""Small models and data shared by the attribution tests.
 
 Models with (or without) the first-linear-layer contract, in any dtype, with
 ``model.genexai`` metadata; a matching AnnData; a seeded batch of tensors.
+The tests get :func:`make_model`, :func:`make_adata` and :func:`batch` as the
+fixtures ``attribution_model``, ``prepared_adata`` (tests/conftest.py) and
+``ig_batch`` (tests/attribution/conftest.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from collections import Counter
 import numpy as np
 import pytest
 import scipy.sparse
-from test_prediction_gaps import ref_order
 
 from genexai.errors import InputError
 from genexai.metrics import (
@@ -18,6 +17,7 @@ from genexai.metrics import (
     normalize_rows,
     top_k_hits,
 )
+from tests.helpers.metrics import ref_order
 
 
 def ref_auroc(scores, positive: set[int]) -> float:

@@ -1,4 +1,4 @@
-"""genexai.io: safe reads, atomic writes, gene and class alignment."""
+"""genexai.io: safe reads, atomic writes, matrix checks and class codes."""
 
 from __future__ import annotations
 
@@ -6,30 +6,18 @@ import os
 import stat
 from pathlib import Path
 
-import anndata as ad
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from genexai import io, keys
+from genexai import io
 from genexai.errors import InputError
 
 
-def _adata(n_obs: int = 6, n_vars: int = 4, *, seed: int = 0) -> ad.AnnData:
-    rng = np.random.default_rng(seed)
-    adata = ad.AnnData(
-        rng.normal(size=(n_obs, n_vars)).astype(np.float32),
-        obs=pd.DataFrame(index=[f"s{i}" for i in range(n_obs)]),
-        var=pd.DataFrame(index=[f"g{j}" for j in range(n_vars)]),
-    )
-    adata.obs[keys.LABEL] = pd.Categorical(["A", "B"] * (n_obs // 2), categories=["A", "B"])
-    return adata
-
-
-def test_round_trip(tmp_path: Path) -> None:
-    adata = _adata()
+def test_round_trip(tmp_path: Path, small_adata) -> None:
+    adata = small_adata()
     io.write_h5ad(adata, tmp_path / "x.h5ad")
     back = io.read_h5ad(tmp_path / "x.h5ad")
     np.testing.assert_array_equal(back.X, adata.X)
@@ -56,9 +44,9 @@ def test_bad_files_are_refused(tmp_path: Path, make, match: str) -> None:
         io.read_h5ad(path)
 
 
-def test_truncated_real_file(tmp_path: Path) -> None:
+def test_truncated_real_file(tmp_path: Path, small_adata) -> None:
     path = tmp_path / "x.h5ad"
-    io.write_h5ad(_adata(200, 50), path)
+    io.write_h5ad(small_adata(200, 50), path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match=str(path)):
@@ -73,16 +61,16 @@ def test_object_dtype_x_is_refused(tmp_path: Path) -> None:
         io.read_h5ad(path)
 
 
-def test_size_limit_checked_from_metadata(tmp_path: Path) -> None:
+def test_size_limit_checked_from_metadata(tmp_path: Path, small_adata) -> None:
     path = tmp_path / "big.h5ad"
-    io.write_h5ad(_adata(100, 100), path)
+    io.write_h5ad(small_adata(100, 100), path)
     with pytest.raises(InputError, match="MiB in memory, above the limit"):
         io.read_h5ad(path, max_bytes=1000)
     assert io.check_h5ad_size(path) == (100, 100)
 
 
-def test_sparse_shape_from_metadata(tmp_path: Path) -> None:
-    adata = _adata(10, 8)
+def test_sparse_shape_from_metadata(tmp_path: Path, small_adata) -> None:
+    adata = small_adata(10, 8)
     adata.X = sp.csr_matrix(adata.X)
     io.write_h5ad(adata, tmp_path / "s.h5ad")
     assert io.check_h5ad_size(tmp_path / "s.h5ad") == (10, 8)
@@ -95,20 +83,20 @@ def test_sparse_shape_from_metadata(tmp_path: Path) -> None:
         pytest.param(lambda a: a.X.__setitem__((0, 0), np.inf), "NaN or infinite", id="inf"),
     ],
 )
-def test_non_finite_values(mutate, match: str) -> None:
-    adata = _adata()
+def test_non_finite_values(mutate, match: str, small_adata) -> None:
+    adata = small_adata()
     mutate(adata)
     with pytest.raises(InputError, match=match):
         io.check_matrix(adata, where="x")
 
 
-def test_empty_matrix() -> None:
+def test_empty_matrix(small_adata) -> None:
     with pytest.raises(InputError, match="empty matrix"):
-        io.check_matrix(_adata()[:0].copy(), where="x")
+        io.check_matrix(small_adata()[:0].copy(), where="x")
 
 
-def test_duplicate_names() -> None:
-    adata = _adata()
+def test_duplicate_names(small_adata) -> None:
+    adata = small_adata()
     adata.var_names = ["g0", "g0", "g2", "g3"]
     with pytest.raises(InputError, match="duplicate var name 'g0'"):
         io.check_matrix(adata, where="x")
@@ -137,37 +125,19 @@ def test_unwritable_output_folder(tmp_path: Path) -> None:
         io.write_table(pd.DataFrame({"a": [1]}), tmp_path / "nope" / "t.tsv")
 
 
-def test_align_genes_by_name() -> None:
-    adata = _adata()
-    aligned = io.align_genes(adata, ["g3", "g1", "g0", "g2"], where="x")
-    np.testing.assert_array_equal(aligned.X[:, 0], adata.X[:, 3])
-
-
-@pytest.mark.parametrize(
-    ("genes", "match"),
-    [
-        pytest.param(["g0", "g1", "g2"], "1 unexpected genes", id="extra"),
-        pytest.param(["g0", "g1", "g2", "g3", "g4"], "1 expected genes missing", id="missing"),
-    ],
-)
-def test_align_genes_mismatch(genes, match: str) -> None:
-    with pytest.raises(InputError, match=match):
-        io.align_genes(_adata(), genes, where="x")
-
-
-def test_label_codes_unknown_class() -> None:
+def test_label_codes_unknown_class(small_adata) -> None:
     with pytest.raises(InputError, match="label 'B' is not one of"):
-        io.label_codes(_adata(), ["A", "C"], where="x")
+        io.label_codes(small_adata(), ["A", "C"], where="x")
 
 
-def test_cli_memory_limit_refuses_before_loading(tmp_path: Path) -> None:
+def test_cli_memory_limit_refuses_before_loading(tmp_path: Path, small_adata) -> None:
     """--max-memory-gb reaches read_h5ad through the shared CLI option."""
     import subprocess
     import sys
 
     path = tmp_path / "x.h5ad"
-    io.write_h5ad(_adata(100, 100), path)
-    script = Path(__file__).resolve().parents[1] / "bin" / "prepare.py"
+    io.write_h5ad(small_adata(100, 100), path)
+    script = Path(__file__).resolve().parents[2] / "bin" / "prepare.py"
     proc = subprocess.run(
         [
             sys.executable,

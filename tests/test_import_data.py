@@ -1,6 +1,5 @@
-"""genexai.import_data and the readers of genexai.io.formats: every public layout
-against a literal pandas re-implementation of the paper's loading steps, reader
-edge cases, and one-line errors for bad input."""
+"""genexai.import_data: every public layout against a literal pandas re-implementation
+of the paper's loading steps, reader edge cases, and one-line errors for bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import anndata as ad
-import fixtures_formats as fx
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,8 +17,7 @@ import pytest
 from genexai import keys
 from genexai.errors import InputError
 from genexai.import_data import import_data
-from genexai.io import formats, looks_like_counts
-from genexai.io._text import read_matrix
+from genexai.io import formats
 
 #: label column and the labels-table column of matrix ids, per TCGA format
 PAPER_LABELS = {
@@ -30,11 +27,6 @@ PAPER_LABELS = {
 }
 #: the paper's BRCA and KIRC drop lists (method.md §2.2)
 PAPER_UNWANTED = ["Metastatic", "Additional - New Primary"]
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory) -> dict[str, tuple[Path, Path | None]]:
-    return fx.write_all(tmp_path_factory.mktemp("formats"))
 
 
 def paper_tcga(matrix: Path, labels: Path, fmt: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -82,8 +74,8 @@ def assert_imported(adata: ad.AnnData, frame: pd.DataFrame, labels: np.ndarray) 
 
 
 @pytest.mark.parametrize("fmt", ["pancan_gdc", "pancan_xena", "xena_htseq"])
-def test_tcga_formats_follow_the_paper(written, fmt):
-    matrix, labels = written[fmt]
+def test_tcga_formats_follow_the_paper(format_files, fmt):
+    matrix, labels = format_files[fmt]
     adata = import_data(matrix, format=fmt, labels=labels)
     assert_imported(adata, *paper_tcga(matrix, labels, fmt))
     record = adata.uns[keys.UNS][keys.IMPORT]
@@ -92,9 +84,9 @@ def test_tcga_formats_follow_the_paper(written, fmt):
     assert record["unlogged"] == (fmt != "pancan_gdc")
 
 
-def test_pancan_filters_in_the_papers_order(written):
+def test_pancan_filters_in_the_papers_order(format_files):
     """max > 0 looks at every sample, the NaN filter only at primary tumours."""
-    matrix, labels = written["pancan_gdc"]
+    matrix, labels = format_files["pancan_gdc"]
     adata = import_data(matrix, format="pancan_gdc", labels=labels)
     assert "A1BG|1" in adata.var_names  # positive only in a metastasis
     assert "GATA3|2625" in adata.var_names  # NaN only in a metastasis
@@ -106,8 +98,8 @@ def test_pancan_filters_in_the_papers_order(written):
     assert any(s.split("-")[3].startswith("03") for s in adata.obs_names)
 
 
-def test_star_counts(written):
-    folder, sheet = written["star_counts"]
+def test_star_counts(format_files):
+    folder, sheet = format_files["star_counts"]
     adata = import_data(folder, format="star_counts", labels=sheet)
     assert_imported(adata, *paper_star(folder, sheet))
     assert adata.uns[keys.UNS][keys.IMPORT][keys.HAS_COUNTS] is True
@@ -115,9 +107,9 @@ def test_star_counts(written):
     assert tpm.uns[keys.UNS][keys.IMPORT][keys.HAS_COUNTS] is False
 
 
-def test_star_counts_folder_staged_as_a_link(written, tmp_path):
+def test_star_counts_folder_staged_as_a_link(format_files, tmp_path):
     """Nextflow stages the folder as a symbolic link named input.data."""
-    folder, sheet = written["star_counts"]
+    folder, sheet = format_files["star_counts"]
     (tmp_path / "input.data").symlink_to(folder, target_is_directory=True)
     linked = import_data(tmp_path / "input.data", format="star_counts", labels=sheet)
     np.testing.assert_array_equal(
@@ -125,9 +117,9 @@ def test_star_counts_folder_staged_as_a_link(written, tmp_path):
     )
 
 
-def test_star_counts_portal_2_sheet(written, tmp_path):
+def test_star_counts_portal_2_sheet(format_files, tmp_path):
     """Portal 2.0 sheets have 'Tissue Type' instead of 'Sample Type'."""
-    folder, sheet = written["star_counts"]
+    folder, sheet = format_files["star_counts"]
     table = pd.read_csv(sheet, sep="\t")
     table["Tissue Type"] = table.pop("Sample Type").map(
         {"Primary Tumor": "Tumor", "Solid Tissue Normal": "Normal"}
@@ -139,12 +131,12 @@ def test_star_counts_portal_2_sheet(written, tmp_path):
 
 
 @pytest.mark.parametrize("transpose", [False, True], ids=["samples_x_genes", "genes_x_samples"])
-def test_table(written, transpose):
-    matrix, labels = written["table"]
+def test_table(format_files, transpose):
+    matrix, labels = format_files["table"]
     if transpose:
         matrix = matrix.parent / "expression_genes_by_samples.tsv.gz"
     adata = import_data(matrix, format="table", labels=labels, transpose=transpose)
-    frame = pd.read_csv(written["table"][0], index_col=0)
+    frame = pd.read_csv(format_files["table"][0], index_col=0)
     y = pd.read_csv(labels, index_col=0)["condition"].reindex(frame.index).to_numpy()
     assert_imported(adata, frame, y)
     assert adata.uns[keys.UNS][keys.IMPORT][keys.HAS_COUNTS] is True
@@ -159,8 +151,8 @@ def test_table(written, transpose):
     ],
     ids=["X", "layer", "raw"],
 )
-def test_h5ad(written, options, matrix, has_counts):
-    path, _ = written["h5ad"]
+def test_h5ad(format_files, options, matrix, has_counts):
+    path, _ = format_files["h5ad"]
     source = ad.read_h5ad(path)
     adata = import_data(path, format="h5ad", label_key="cell_type", **options)
     np.testing.assert_array_equal(adata.X, matrix(source))
@@ -214,65 +206,6 @@ def test_numeric_labels_sort_as_numbers(tmp_path, source):
     assert list(adata.obs[keys.LABEL].astype(str)) == [str(c) for c in classes]
 
 
-def test_committed_copy_is_current(tmp_path):
-    """tests/data/formats (read by the pipeline tests) equals what the builder writes."""
-    fresh = fx.write_all(tmp_path)
-    committed = {p.relative_to(fx.COMMITTED) for p in fx.COMMITTED.rglob("*") if p.is_file()}
-    assert committed == {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
-    for relative in committed:
-        new, old = tmp_path / relative, fx.COMMITTED / relative
-        if relative.suffix == ".h5ad":
-            a, b = ad.read_h5ad(new), ad.read_h5ad(old)
-            np.testing.assert_array_equal(a.X, b.X)
-            assert a.obs.equals(b.obs) and a.var.equals(b.var)
-        else:
-            assert new.read_bytes() == old.read_bytes(), relative
-    assert fresh.keys() == set(formats.FORMATS)
-
-
-# --- the readers, before any filter ------------------------------------------------
-
-
-def test_spec_table_covers_every_format():
-    """Dispatch is by the spec table: one spec, with its reader, per name of the Literal."""
-    assert tuple(formats.SPECS) == formats.FORMATS
-    readers = {fmt: spec.reader.__name__ for fmt, spec in formats.SPECS.items()}
-    assert readers["h5ad"] == "read_anndata" and readers["star_counts"] == "read_star_counts"
-    assert {readers[f] for f in ("table", "pancan_gdc", "pancan_xena", "xena_htseq")} == {
-        "read_text"
-    }
-
-
-@pytest.mark.parametrize("fmt", formats.FORMATS)
-def test_read_source_is_the_input_before_any_filter(written, fmt):
-    data, labels = written[fmt]
-    options = {"label_key": "cell_type"} if fmt == "h5ad" else {}
-    source = formats.read_source(data, format=fmt, labels=labels, **options)
-    assert source.x.dtype == np.float32
-    assert source.x.shape == (len(source.samples), len(source.genes))
-    assert source.labels.index.equals(source.samples)
-    assert source.files == [p.name for p in (data, labels) if p is not None]
-    assert (source.primary is not None) == fmt.startswith("pancan")
-    record = import_data(data, format=fmt, labels=labels, **options).uns[keys.UNS][keys.IMPORT]
-    assert (record["n_samples_read"], record["n_genes_read"]) == source.x.shape
-
-
-def test_read_source_pancan_gdc_against_pandas(written):
-    """Every sample and gene of the file, NaN kept; primary mask and per-patient labels."""
-    matrix, labels = written["pancan_gdc"]
-    source = formats.read_source(matrix, format="pancan_gdc", labels=labels)
-    frame = pd.read_csv(matrix, sep="\t", index_col=0).T
-    assert list(source.samples) == list(frame.index)
-    assert list(source.genes) == list(frame.columns)
-    # float32 storage of float64 values: one rounding, 6e-8 relative; NaN where NaN
-    np.testing.assert_allclose(source.x, frame.to_numpy(dtype=np.float64), rtol=3e-7, atol=1e-30)
-    primary = [s.split("-")[3][:2] in ("01", "03") for s in frame.index]
-    np.testing.assert_array_equal(source.primary, primary)
-    lookup = pd.read_csv(labels, sep="\t").set_index("bcr_patient_barcode")["type"]
-    expected = lookup.reindex([s[:12] for s in frame.index]).to_numpy()
-    assert list(source.labels.fillna("-")) == list(pd.Series(expected).fillna("-"))
-
-
 # --- the text reader -------------------------------------------------------------
 
 
@@ -296,27 +229,16 @@ def test_reader_by_content_not_name(tmp_path, compress, newline):
     np.testing.assert_array_equal(adata.X[:, 0], [7, 8, 9])
 
 
-@pytest.mark.parametrize("fmt", ["pancan_gdc", "pancan_xena"])
-def test_reader_blocks_do_not_change_the_result(written, fmt):
-    matrix, _ = written[fmt]
-    spec = formats.SPECS[fmt]
-    options = {"genes_in_rows": True, "header_cell": spec.header, "log2p1": spec.log2p1}
-    x, samples, genes = read_matrix(matrix, **options)
-    blocked = read_matrix(matrix, **options, max_elements=7)  # one or two rows per block
-    np.testing.assert_array_equal(x, blocked[0])  # NaN cells included
-    assert samples.equals(blocked[1]) and genes.equals(blocked[2])
-
-
 @pytest.mark.parametrize("fmt", ["pancan_xena", "table"])
-def test_progress_counts_input_bytes(written, fmt):
-    matrix, labels = written[fmt]
+def test_progress_counts_input_bytes(format_files, fmt):
+    matrix, labels = format_files[fmt]
     seen: list[int] = []
     import_data(matrix, format=fmt, labels=labels, progress=seen.append)
     assert sum(seen) == formats.input_size(matrix) == matrix.stat().st_size
 
 
-def test_progress_star_counts(written):
-    folder, sheet = written["star_counts"]
+def test_progress_star_counts(format_files):
+    folder, sheet = format_files["star_counts"]
     seen: list[int] = []
     import_data(folder, format="star_counts", labels=sheet, progress=seen.append)
     assert len(seen) == 10 and sum(seen) == formats.input_size(folder)
@@ -331,8 +253,8 @@ def test_progress_star_counts(written):
     ],
     ids=["default", "keep", "keep_and_drop"],
 )
-def test_label_filters(written, keep, drop, expected):
-    matrix, labels = written["xena_htseq"]
+def test_label_filters(format_files, keep, drop, expected):
+    matrix, labels = format_files["xena_htseq"]
     adata = import_data(
         matrix, format="xena_htseq", labels=labels, keep_labels=keep, drop_labels=drop
     )
@@ -340,20 +262,10 @@ def test_label_filters(written, keep, drop, expected):
     assert list(adata.obs[keys.LABEL].cat.categories) == expected
 
 
-def test_filter_genes_can_be_turned_off(written):
-    matrix, labels = written["xena_htseq"]
+def test_filter_genes_can_be_turned_off(format_files):
+    matrix, labels = format_files["xena_htseq"]
     adata = import_data(matrix, format="xena_htseq", labels=labels, filter_genes=False)
     assert adata.n_vars == 17 and "__no_feature" in adata.var_names
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_looks_like_counts_matches_a_plain_check(seed):
-    rng = np.random.default_rng(seed)
-    x = rng.poisson(3, size=(40, 30)).astype(np.float32)
-    if seed % 2:
-        x[rng.integers(40), rng.integers(30)] = [-1.0, 0.5][seed % 4 // 2]
-    expected = all(v >= 0 and float(v).is_integer() for v in x.ravel())
-    assert looks_like_counts(x) is expected
 
 
 # --- bad input -------------------------------------------------------------------
@@ -378,15 +290,15 @@ def _table_case(tmp_path: Path, matrix: str, labels: str = "", **options) -> dic
 GOOD = "id\tg1\tg2\nA\t1\t2\nB\t3\t4\nC\t5\t6\n"
 
 
-def _gdc_case(tmp_path: Path, written, edit, **options) -> dict:
-    matrix, labels = written["pancan_gdc"]
+def _gdc_case(tmp_path: Path, format_files, edit, **options) -> dict:
+    matrix, labels = format_files["pancan_gdc"]
     target = tmp_path / "input.data"
     target.write_text(edit(matrix.read_text()))
     return {"path": target, "format": "pancan_gdc", "labels": labels, **options}
 
 
-def _htseq_negative(tmp_path: Path, written) -> dict:
-    matrix, labels = written["xena_htseq"]
+def _htseq_negative(tmp_path: Path, format_files) -> dict:
+    matrix, labels = format_files["xena_htseq"]
     lines = gzip.decompress(matrix.read_bytes()).decode().split("\n")
     fields = lines[1].split("\t")
     fields[1] = "-0.5"
@@ -395,8 +307,8 @@ def _htseq_negative(tmp_path: Path, written) -> dict:
     return {"path": tmp_path / "h.tsv", "format": "xena_htseq", "labels": labels}
 
 
-def _star_case(tmp_path: Path, written, edit) -> dict:
-    folder, sheet = written["star_counts"]
+def _star_case(tmp_path: Path, format_files, edit) -> dict:
+    folder, sheet = format_files["star_counts"]
     copy = tmp_path / "star"
     shutil.copytree(folder, copy)
     first = sorted(copy.rglob("*.tsv"))[0]
@@ -592,8 +504,8 @@ BAD = [
 
 
 @pytest.mark.parametrize(("case", "message"), BAD)
-def test_bad_input(tmp_path, written, case, message):
-    options = case(tmp_path, written)
+def test_bad_input(tmp_path, format_files, case, message):
+    options = case(tmp_path, format_files)
     path = options.pop("path")
     with pytest.raises(InputError, match=message) as caught:
         import_data(path, **options)

@@ -14,20 +14,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from attribution_models import (
-    FAMILIES,
-    N_CLASSES,
-    N_GENES,
-    assert_close_to,
-    batch,
-    captum_ig,
-    make_model,
-    normalised_adjacency,
-)
 
 from genexai.attribution import MAX_STEPS, N_STEPS, TOLERANCE, IntegratedGradients
 from genexai.errors import InputError
 from genexai.models import has_linear_input
+from tests.helpers.attribution import (
+    FAMILIES,
+    N_CLASSES,
+    N_GENES,
+    assert_close_to,
+    captum_ig,
+    normalised_adjacency,
+)
 
 # --- fast path against captum ------------------------------------------------
 
@@ -35,9 +33,9 @@ from genexai.models import has_linear_input
 @pytest.mark.parametrize("baseline", ["zero", "random"])
 @pytest.mark.parametrize("logit", [False, True], ids=["probability", "logit"])
 @pytest.mark.parametrize("family", FAMILIES)
-def test_fast_ig_equals_captum(family, logit, baseline):
-    model = make_model(family, dtype=torch.float64)
-    x, target = batch()
+def test_fast_ig_equals_captum(family, logit, baseline, attribution_model, ig_batch):
+    model = attribution_model(family, dtype=torch.float64)
+    x, target = ig_batch()
     b = torch.zeros(N_GENES, dtype=torch.float64)
     if baseline == "random":
         b = torch.randn(N_GENES, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
@@ -50,14 +48,14 @@ def test_fast_ig_equals_captum(family, logit, baseline):
 
 
 @pytest.mark.parametrize("arch", ["LR", "MLP", "DiffuseLR", "DiffuseMLP"])
-def test_fast_ig_equals_captum_on_genexai_models(arch):
+def test_fast_ig_equals_captum_on_genexai_models(arch, ig_batch):
     models = pytest.importorskip("genexai.models")
     rng = np.random.default_rng(0)
     adj = normalised_adjacency(N_GENES, rng).to_dense().numpy()
     graph = sp.csr_matrix(adj) if arch.startswith("Diffuse") else None
     model = models.build_model(arch, n_genes=N_GENES, n_classes=N_CLASSES, graph=graph, seed=1)
     model = model.double().eval()
-    x, target = batch()
+    x, target = ig_batch()
     b = torch.randn(N_GENES, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     ig = IntegratedGradients(model, n_steps=100, tolerance=None)
     assert ig.linear_input
@@ -67,10 +65,10 @@ def test_fast_ig_equals_captum_on_genexai_models(arch):
 
 
 @pytest.mark.parametrize("family", ["lr", "mlp"])
-def test_fast_ig_float32_close_to_captum(family):
+def test_fast_ig_float32_close_to_captum(family, attribution_model, ig_batch):
     """In float32 the two summation orders differ by float32 rounding only."""
-    model = make_model(family)
-    x, target = batch(dtype=torch.float32)
+    model = attribution_model(family)
+    x, target = ig_batch(dtype=torch.float32)
     b = torch.zeros(N_GENES)
     values = IntegratedGradients(model, n_steps=200, tolerance=None).attribute(x, b, target).values
     reference = captum_ig(model, x, b, target, 200)
@@ -78,10 +76,10 @@ def test_fast_ig_float32_close_to_captum(family):
     assert error.max() < 1e-5
 
 
-def test_model_without_contract_goes_through_captum(monkeypatch):
-    model = make_model("opaque", dtype=torch.float64)
+def test_model_without_contract_goes_through_captum(monkeypatch, attribution_model, ig_batch):
+    model = attribution_model("opaque", dtype=torch.float64)
     assert not has_linear_input(model)
-    x, target = batch()
+    x, target = ig_batch()
     b = torch.zeros(N_GENES, dtype=torch.float64)
     calls = []
     original = captum.attr.IntegratedGradients.attribute
@@ -99,23 +97,25 @@ def test_model_without_contract_goes_through_captum(monkeypatch):
 
 
 @pytest.mark.parametrize("family", ["lr", "mlp"])
-def test_model_with_contract_never_calls_captum(family, monkeypatch):
+def test_model_with_contract_never_calls_captum(family, monkeypatch, attribution_model, ig_batch):
     def fail(*args, **kwargs):
         msg = "captum called on the fast path"
         raise AssertionError(msg)
 
     monkeypatch.setattr(captum.attr.IntegratedGradients, "attribute", fail)
-    x, target = batch(dtype=torch.float32)
-    ig = IntegratedGradients(make_model(family), n_steps=20, tolerance=None)
+    x, target = ig_batch(dtype=torch.float32)
+    ig = IntegratedGradients(attribution_model(family), n_steps=20, tolerance=None)
     assert ig.linear_input
     ig.attribute(x, torch.zeros(N_GENES), target)
 
 
 @pytest.mark.parametrize("internal_batch_size", [1, 7, 60, 10_000])
 @pytest.mark.parametrize("family", ["mlp", "opaque"])
-def test_ig_chunking_does_not_change_results(family, internal_batch_size):
-    model = make_model(family, dtype=torch.float64)
-    x, target = batch()
+def test_ig_chunking_does_not_change_results(
+    family, internal_batch_size, attribution_model, ig_batch
+):
+    model = attribution_model(family, dtype=torch.float64)
+    x, target = ig_batch()
     b = torch.zeros(N_GENES, dtype=torch.float64)
     whole = IntegratedGradients(model, n_steps=30, tolerance=None).attribute(x, b, target)
     chunked = IntegratedGradients(
@@ -127,10 +127,10 @@ def test_ig_chunking_does_not_change_results(family, internal_batch_size):
 # --- the per-example completeness rule -----------------------------------------
 
 
-def test_redo_touches_only_failing_examples(monkeypatch):
+def test_redo_touches_only_failing_examples(monkeypatch, attribution_model, ig_batch):
     """Two nodes are too few for some examples, enough for others."""
-    model = make_model("mlp", dtype=torch.float64)
-    x, target = batch(40)
+    model = attribution_model("mlp", dtype=torch.float64)
+    x, target = ig_batch(40)
     x = 3 * x
     b = torch.zeros(N_GENES, dtype=torch.float64)
     first = IntegratedGradients(model, n_steps=2, tolerance=None).attribute(x, b, target)
@@ -163,19 +163,19 @@ def test_redo_touches_only_failing_examples(monkeypatch):
     assert (completeness.gap().numpy()[steps < 40] <= 1.0).all()
 
 
-def test_tolerance_none_never_redoes():
-    model = make_model("mlp", dtype=torch.float64)
-    x, target = batch()
+def test_tolerance_none_never_redoes(attribution_model, ig_batch):
+    model = attribution_model("mlp", dtype=torch.float64)
+    x, target = ig_batch()
     ig = IntegratedGradients(model, n_steps=2, tolerance=None)
     result = ig.attribute(3 * x, torch.zeros(N_GENES, dtype=torch.float64), target)
     np.testing.assert_array_equal(result.n_steps, 2)
     assert (result.completeness.gap() > 1.0).any(), "two nodes are too few: a redo was due"
 
 
-def test_given_expected_is_used_for_the_redo():
+def test_given_expected_is_used_for_the_redo(attribution_model, ig_batch):
     """The step passes F(x) - F(b) from its own forward passes: same result."""
-    model = make_model("mlp", dtype=torch.float64)
-    x, target = batch(20)
+    model = attribution_model("mlp", dtype=torch.float64)
+    x, target = ig_batch(20)
     b = torch.zeros(N_GENES, dtype=torch.float64)
     ig = IntegratedGradients(model, n_steps=2, max_steps=20)
     computed = ig.attribute(3 * x, b, target)
@@ -186,8 +186,8 @@ def test_given_expected_is_used_for_the_redo():
     np.testing.assert_array_equal(given.completeness.delta(), computed.completeness.delta())
 
 
-def test_defaults_are_the_module_constants():
-    ig = IntegratedGradients(make_model("lr"))
+def test_defaults_are_the_module_constants(attribution_model):
+    ig = IntegratedGradients(attribution_model("lr"))
     assert (ig.n_steps, ig.max_steps, ig.tolerance) == (N_STEPS, MAX_STEPS, TOLERANCE)
     assert ig.internal_batch_size is None and ig.output == "probability"
 
@@ -206,6 +206,6 @@ def test_defaults_are_the_module_constants():
         pytest.param({"output": "odds"}, "output: expected one of", id="output"),
     ],
 )
-def test_option_errors(kwargs, match):
+def test_option_errors(kwargs, match, attribution_model):
     with pytest.raises(InputError, match=match):
-        IntegratedGradients(make_model("lr"), **kwargs)
+        IntegratedGradients(attribution_model("lr"), **kwargs)

@@ -1,6 +1,8 @@
-"""Shared pieces of the ``bin/`` click scripts: options, errors, logging, progress.
+"""What the step commands share: options, output checks, errors, logging, progress.
 
 Library code never prints or exits; these helpers are where that happens.
+Nothing here imports numpy, torch or anndata: a command's ``--help`` and its
+usage errors answer before any step module loads.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import click
 
-from .errors import InputError
+from ..errors import InputError
 
 CONTEXT = {"show_default": True, "help_option_names": ["-h", "--help"]}
 
@@ -37,6 +39,72 @@ def errors(step: str) -> Iterator[None]:
     except InputError as exc:
         msg = f"{step}: {exc}"
         raise StepError(msg) from None
+
+
+class OutputPath(click.ParamType):
+    """A file the command writes. Checked, with the others, by :class:`StepCommand`."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        return value if isinstance(value, Path) else Path(os.fsdecode(value))
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse an output that cannot be written, or that must not be replaced.
+
+    The writes are atomic (a temporary file renamed over the target), so the
+    target must be a regular file or nothing: a folder, a device, a FIFO or a
+    socket is refused, never replaced. Its folder must exist and be writable.
+    """
+    folder = path.parent
+    if path.is_dir():
+        msg = f"{option}: {path} is a folder, expected a file"
+        raise InputError(msg)
+    if path.exists() and not path.is_file():
+        msg = f"{option}: {path} is not a regular file (a device, FIFO or socket); not replacing it"
+        raise InputError(msg)
+    if not folder.is_dir():
+        msg = f"{option}: {path}: output folder {folder} does not exist"
+        raise InputError(msg)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        msg = f"{option}: {path}: output folder {folder} is not writable"
+        raise InputError(msg)
+
+
+def check_outputs(ctx: click.Context) -> None:
+    """:func:`check_output` on every :class:`OutputPath` option; no two at one path."""
+    seen: dict[Path, str] = {}
+    for param in ctx.command.params:
+        path = ctx.params.get(param.name) if isinstance(param.type, OutputPath) else None
+        if path is None:
+            continue
+        option = param.opts[0]
+        check_output(path, option)
+        other = seen.setdefault(path.resolve(), option)
+        if other != option:
+            msg = f"{option}: must differ from {other}, both are {path}"
+            raise InputError(msg)
+
+
+class StepCommand(click.Command):
+    """A step's command: every output is checked before any work, and an
+    :class:`InputError` anywhere becomes ``Error: <step>: <message>``, exit code 2."""
+
+    def __init__(self, *args: Any, step: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step = step
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with errors(self.step):
+            check_outputs(ctx)
+            return super().invoke(ctx)
+
+
+def command(name: str, *, step: str | None = None) -> Callable[[Callable], StepCommand]:
+    """``@command("train")``: the click command of a step (``genexai train``,
+    ``bin/train.py``); ``step`` (default: ``name``) prefixes its errors."""
+    return click.command(name, cls=StepCommand, step=step or name, context_settings=CONTEXT)
 
 
 def setup_logging(*, verbose: bool) -> None:
@@ -82,14 +150,15 @@ def input_option(**kwargs: Any) -> Callable:
     )
 
 
-def output_option(**kwargs: Any) -> Callable:
-    """``--output``: the file to write (atomically)."""
+def output_option(*decls: str, **kwargs: Any) -> Callable:
+    """An output file (default ``--output``), required unless ``required=False``.
+
+    Written atomically; checked before any work (:class:`StepCommand`).
+    """
     return click.option(
-        "--output",
-        "output_path",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **{"help": "Output file, written atomically.", **kwargs},
+        *(decls or ("--output", "output_path")),
+        type=OutputPath(),
+        **{"required": True, "help": "Output file, written atomically.", **kwargs},
     )
 
 
@@ -97,7 +166,9 @@ def memory_option(func: Callable) -> Callable:
     """``--max-memory-gb``: refuse larger ``.h5ad`` inputs before loading them."""
 
     def apply(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
-        from . import io
+        if value is None and "genexai.io._h5ad" not in sys.modules:
+            return  # not loaded yet, so at its default: keep --help and usage errors fast
+        from .. import io
 
         io.set_memory_limit(value)
 
@@ -107,7 +178,6 @@ def memory_option(func: Callable) -> Callable:
         default=None,
         envvar="GENEXAI_MAX_MEMORY_GB",
         expose_value=False,
-        is_eager=True,
         callback=apply,
         help="Refuse .h5ad inputs whose X needs more memory (GiB) [default: half the RAM].",
     )(func)
@@ -140,6 +210,4 @@ def positive_ints(ctx: click.Context, param: click.Parameter, value: str) -> tup
 
 def seed_option(default: int = 0) -> Callable:
     """``--seed``: every random step takes one."""
-    return click.option(
-        "--seed", type=click.IntRange(min=0), default=default, help="Random seed."
-    )
+    return click.option("--seed", type=click.IntRange(min=0), default=default, help="Random seed.")

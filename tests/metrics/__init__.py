@@ -1,0 +1,1 @@
+"""Tests of genexai.metrics."""
