@@ -115,10 +115,13 @@ def import_data(
     Raises
     ------
     InputError
-        Missing or unreadable files, wrong layout, duplicate ids, non-numeric,
-        NaN or infinite values, negative counts, absent label key, labels not
+        Missing or unreadable files, wrong layout, malformed rows, duplicate
+        ids, non-numeric, NaN (unless the gene filters drop it) or infinite
+        values, negative counts, absent or empty label column, labels not
         matching the samples, unlabelled samples (``h5ad``/``table``), fewer
-        than two classes, or nothing left after filtering.
+        than two classes, or nothing left after filtering. Infinite values and
+        negative counts are refused before any filter, so that no filter hides
+        them.
     """
     source = read_source(
         path,

@@ -83,3 +83,18 @@ def test_unreadable_paths_are_refused_before_any_task(tmp_path: Path) -> None:
     work = tmp_path / "work"
     assert not work.exists() or not any(p.name != "genexai-inputs" for p in work.iterdir())
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("*.h5ad"))
+
+
+def test_a_class_the_data_lack_stops_the_run_in_prepare(tmp_path: Path) -> None:
+    """A class_mean baseline class that names no class of the data: PREPARE refuses
+    it, one line, and TRAIN neither runs nor publishes anything."""
+    cells = REPO / "tests" / "data" / "formats" / "h5ad" / "cells.h5ad"
+    args = ["--input", str(cells), "--label_key", "cell_type"]
+    args += ["--baseline", "class_mean", "--baseline_class", "nope"]
+    done = _nextflow(tmp_path, *args, *SMALL)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    _no_stack_trace(output)
+    assert re.search(r"Error: prepare: .*baseline_class: 'nope'", output), output[-3000:]
+    assert "GENEXAI:TRAIN" not in output
+    assert not (tmp_path / "results" / "train").exists()

@@ -78,6 +78,12 @@ CASES = [
         "S\n03",
         id="quoted-id-holding-a-line-break",
     ),
+    pytest.param(
+        MATRIX.replace("S03,", 'S03"x,').replace(",", "\t"),
+        LABELS.replace("S03,", 'S03"x,').replace(",", "\t"),
+        'S03"x',
+        id="tsv-quote-inside-an-unquoted-field",
+    ),
     pytest.param(_r_style(MATRIX), _r_style(LABELS), "S03", id="r-write-csv"),
     pytest.param(
         "\ufeff" + MATRIX.replace("\n", "\r\n"),

@@ -138,14 +138,25 @@ def test_shell_syntax_is_refused_at_validation(tmp_path: Path, nextflow_availabl
         assert re.search(rf"^  --{name}[: ]", run.output, re.M), name
 
 
-def test_free_text_reaches_the_batch_script_as_data(tmp_path: Path, nextflow_available) -> None:
-    """baseline_class and studied_classes pass validation; ATTRIBUTE (a batch) refuses them."""
+def test_free_text_reaches_the_prepare_script_as_data(tmp_path: Path, nextflow_available) -> None:
+    """baseline_class and studied_classes pass validation; PREPARE refuses them, before TRAIN."""
     hostile = COMPOSITE.format(m=tmp_path / MARKER)
     values = {"baseline": "class_mean", "baseline_class": hostile, "studied_classes": hostile}
     run = _run(tmp_path, values, *CELLS, "--label_key", "cell_type", *SMALL)
     _assert_clean(run, tmp_path)
+    assert "Process `GENEXAI:PREPARE" in run.output, run.output[-3000:]
+    assert "Error: prepare:" in run.output, run.output[-3000:]
+    assert "GENEXAI:TRAIN" not in run.output
+
+
+def test_free_text_reaches_the_batch_script_as_data(tmp_path: Path, nextflow_available) -> None:
+    """Unvalidated, ig_target reaches ATTRIBUTE (a batch of runs); its option refuses it."""
+    hostile = COMPOSITE.format(m=tmp_path / MARKER)
+    values = {"ig_target": hostile, "validate_params": False}
+    run = _run(tmp_path, values, *CELLS, "--label_key", "cell_type", *SMALL)
+    _assert_clean(run, tmp_path)
     assert "Process `GENEXAI:ATTRIBUTE" in run.output, run.output[-3000:]
-    assert "Error: attribute:" in run.output, run.output[-3000:]
+    assert "Error: Invalid value for '--target'" in run.output, run.output[-3000:]
 
 
 def test_unvalidated_values_reach_the_script_as_data(tmp_path: Path, nextflow_available) -> None:

@@ -48,6 +48,14 @@ from . import _options as opt
     help="Also write the samples per class and split to this .tsv (needs --dataset).",
 )
 @click.option("--dataset", help="Dataset name for the summary's 'dataset' column.")
+@click.option(
+    "--baseline-class",
+    help="Refuse now a class_mean baseline class that ATTRIBUTE would refuse later.",
+)
+@click.option(
+    "--classes",
+    help="Refuse now studied classes (comma-separated) that ATTRIBUTE would refuse later.",
+)
 @opt.memory_option
 @click.option("--verbose", is_flag=True, help="Log the dropped classes.")
 def main(
@@ -61,6 +69,8 @@ def main(
     min_samples_per_class: int,
     summary_path: Path | None,
     dataset: str | None,
+    baseline_class: str | None,
+    classes: str | None,
     verbose: bool,
 ) -> None:
     """Split and transform an AnnData for training (method.md §2)."""
@@ -68,7 +78,7 @@ def main(
         msg = "--summary needs --dataset (the summary's 'dataset' column)"
         raise click.UsageError(msg)
     from .. import io
-    from ..prepare import prepare, prepare_summary
+    from ..prepare import check_classes, prepare, prepare_summary
 
     opt.setup_logging(verbose=verbose)
     prepared = prepare(
@@ -80,6 +90,8 @@ def main(
         min_samples_per_class=min_samples_per_class,
         where=str(input_path),
     )
+    studied = None if classes is None else [c.strip() for c in classes.split(",") if c.strip()]
+    check_classes(prepared, baseline_class=baseline_class, classes=studied, where=str(input_path))
     summary = prepare_summary(prepared, dataset=dataset) if summary_path else None
     outputs = [output_path] if summary_path is None else [output_path, summary_path]
     with io.atomic_paths(*outputs) as tmp:

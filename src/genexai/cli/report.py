@@ -52,11 +52,11 @@ def main(
     verbose: bool,
 ) -> None:
     """Summarise every run (mean ± std over seeds) and write the HTML report."""
-    from ..report import collect_results, read_params, write_report
+    from ..report import collect_results, read_params, read_versions, write_report
 
     opt.setup_logging(verbose=verbose)
     params = read_params(params_path) if params_path else {}
-    versions = versions_path.read_text(encoding="utf-8") if versions_path else ""
+    versions = read_versions(versions_path) if versions_path else ""
     write_report(
         collect_results(results_dir), outdir, params=params, versions=versions, top_n=top_n
     )

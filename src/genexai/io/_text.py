@@ -1,8 +1,9 @@
 """Delimited text: separator sniffing, small tables and large numeric matrices.
 
-Files follow the CSV quoting rules (RFC 4180): a field may be enclosed in
-double quotes, and then holds the separator, line breaks and doubled quotes
-(``""``) as plain text. The separator (tab or comma) is read from the header
+Files follow the CSV quoting rules (RFC 4180, read as :mod:`csv` and pandas
+read them): a field may be enclosed in double quotes, and then holds the
+separator, line breaks and doubled quotes (``""``) as plain text; a quote
+inside an unquoted field is plain text. The separator (tab or comma) is read from the header
 line, outside quoted fields. Every row must have as many fields as the
 header (an error names the file and the row otherwise); blank lines are
 skipped. In a matrix, empty and ``NA`` cells read as NaN; in a small table,
@@ -84,29 +85,44 @@ def sniff_separator(header: str, *, path: Path, what: str) -> str:
     raise InputError(msg)
 
 
-def records(text: Iterator[str], *, path: Path) -> Iterator[tuple[int, str]]:
+def _open_field(sep: str) -> re.Pattern[str]:
+    """Matches a record that ends inside a quoted field: complete fields, each
+    followed by ``sep``, then an opening quote that is not closed. A quote
+    opens a field only as its first character (elsewhere it is text, as for
+    :mod:`csv` and pandas)."""
+    s = re.escape(sep)
+    field = rf'(?:"(?:[^"]|"")*"|[^"{s}\n][^{s}\n]*|)'
+    return re.compile(rf'(?:{field}{s})*"(?:[^"]|"")*\Z')
+
+
+_OPEN_FIELD = {sep: _open_field(sep) for sep in ("\t", ",")}
+
+
+def records(
+    text: Iterator[str], *, path: Path, sep: str | None = None
+) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` of each non-blank record of ``text``.
 
-    A record is one line, or several while a quoted field is open (an odd
-    number of quotes so far): a line break inside quotes belongs to the field.
+    A record is one line, or several while a quoted field is open: a line
+    break inside quotes belongs to the field. ``sep``: the separator (default:
+    sniffed from the first line).
     """
     number = 0
     for line in text:
         number += 1
         first = number
+        if sep is None:
+            sep = "\t" if "\t" in _QUOTED.sub("", line) else ","
+        # An even number of quotes leaves a field open only where a quote inside an
+        # unquoted field came first; fields() then reports the record's bad quoting.
         if '"' in line and line.count('"') % 2:
-            parts, quotes = [line], line.count('"')
-            for more in text:
-                number += 1
-                parts.append(more)
-                quotes += more.count('"')
-                if quotes % 2 == 0:
-                    break
-                if number - first >= MAX_RECORD_LINES:
+            open_field = _OPEN_FIELD[sep]
+            while open_field.match(line.rstrip("\n")):
+                more = next(text, None)
+                if more is None or number - first >= MAX_RECORD_LINES:
                     _unclosed(path, first)
-            else:
-                _unclosed(path, first)
-            line = "".join(parts)
+                number += 1
+                line += more
         if line and not line.isspace():
             yield first, line
 

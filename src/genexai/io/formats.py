@@ -49,8 +49,18 @@
 
 Text files are recognised by content, not by name (the pipeline stages them
 under fixed names): gzip, bzip2 or xz compression by magic bytes, tab or comma
-separator from the header line. Missing cells and ``NA`` read as NaN. Xena's
-log2(x+1) values are returned as ``2**v - 1`` (computed in float64).
+separator from the header line. They follow the CSV quoting rules (a quoted
+field may hold the separator, doubled quotes and line breaks); a UTF-8
+byte-order mark and Windows line ends are read. Missing cells and ``NA`` read
+as NaN. Xena's log2(x+1) values are returned as ``2**v - 1`` (computed in
+float64).
+
+A malformed row is an error naming the file and the row, never a row or gene
+dropped: one with more or fewer fields than the header (for STAR-Counts, a
+gene row without a value in the chosen column), a badly quoted field, a
+non-numeric cell, an empty id. So are a truncated archive, text that is not
+UTF-8, and a path that is a folder, a device or FIFO, a broken symbolic link
+or a loop of them.
 """
 
 from __future__ import annotations

@@ -270,7 +270,7 @@ def _check_rows(path: Path) -> None:
     """Refuse a row whose number of fields differs from the header's (pandas
     would pad a short row with empty cells)."""
     with open(path, encoding="utf-8") as text:
-        found = records(text, path=path)
+        found = records(text, path=path, sep="\t")
         header = next(found, None)
         if header is None:
             return
