@@ -35,7 +35,17 @@ def test_profile_resolves(profile: str, nextflow_available) -> None:
 def test_gpu_profile_options(nextflow_available) -> None:
     text = _config("docker,gpu", "-flat")
     assert "CUDA_VISIBLE_DEVICES,NVIDIA_VISIBLE_DEVICES" in text
-    assert "process.'withLabel:process_gpu'.containerOptions" in text
+    assert "process.containerOptions" in text
+    assert "process.'withLabel:process_gpu'.ext.use_gpu" in text
+
+
+@pytest.mark.parametrize("profile", ["docker,gpu", "slurm", "slurm,gpu", "awsbatch", "google"])
+def test_profiles_keep_the_gpu_label_resources(profile: str, nextflow_available) -> None:
+    # A withLabel:process_gpu block in a profile replaces base.config's: TRAIN
+    # and ATTRIBUTE then ran with 1 CPU, default memory and no GPU.
+    text = _config(profile, "-flat")
+    for key in ("cpus", "memory", "time", "ext.use_gpu", "accelerator"):
+        assert f"process.'withLabel:process_gpu'.{key}" in text, (profile, key)
 
 
 def test_slurm_profile_queue_size(nextflow_available) -> None:
