@@ -189,7 +189,7 @@ def test_attribute_input_errors(attribution_model, prepared_adata):
 def test_defaults_are_the_methods_constants():
     defaults = {k: p.default for k, p in inspect.signature(attribute).parameters.items()}
     assert defaults["n_steps"] == attribution.N_STEPS
-    assert defaults["max_steps"] == attribution.MAX_STEPS
+    assert defaults["max_steps"] is None  # IntegratedGradients: 10 x n_steps
     assert defaults["tolerance"] == attribution.TOLERANCE
     assert defaults["n_samples"] == attribution.N_SAMPLES
     assert defaults["seed"] == attribution.SEED

@@ -72,8 +72,12 @@ Method = Literal[
 ]
 #: Default Gauss–Legendre nodes of the first pass (method.md §5).
 N_STEPS = 3000
-#: Default largest number of nodes of the per-example redo.
-MAX_STEPS = 30_000
+#: Default cap of the per-example redo, in multiples of ``n_steps`` (30,000 nodes
+#: at the paper's 3,000). Relative, not absolute: the redo adds ``n_steps``
+#: nodes per round, and each new Gauss–Legendre rule costs O(nodes^2) to build,
+#: so a fixed 30,000-node cap let a small ``n_steps`` (50) run 600 ever dearer
+#: rounds on an example that never completes.
+MAX_STEPS_FACTOR = 10
 #: Default completeness tolerance, percentage points (method.md §5).
 TOLERANCE = 1.0
 #: Default random points per example of :class:`~genexai.attribution.GradientShap`.

@@ -23,7 +23,6 @@ from torch import nn
 from . import __version__, io, keys
 from ._defaults import BATCH_SIZE, Target
 from .attribution import (
-    MAX_STEPS,
     METHODS,
     N_SAMPLES,
     N_STEPS,
@@ -31,6 +30,7 @@ from .attribution import (
     TOLERANCE,
     Attribution,
     Method,
+    default_max_steps,
 )
 from .errors import InputError
 from .models import Device, model_meta, resolve_device
@@ -49,7 +49,7 @@ def attribute(
     target: Target = "true",
     classes: Sequence[str] | None = None,
     n_steps: int = N_STEPS,
-    max_steps: int = MAX_STEPS,
+    max_steps: int | None = None,
     tolerance: float | None = TOLERANCE,
     n_samples: int = N_SAMPLES,
     batch_size: int = BATCH_SIZE,
@@ -195,7 +195,7 @@ def attribute(
         keys.ARCH: str(model.genexai.get("arch", type(model).__name__)),
         keys.SEED: seed,
         keys.N_STEPS: n_steps,
-        keys.MAX_STEPS: max_steps,
+        keys.MAX_STEPS: default_max_steps(n_steps) if max_steps is None else max_steps,
         keys.N_SAMPLES: n_samples,
         keys.VERSION: __version__,
     }

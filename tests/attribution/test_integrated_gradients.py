@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from genexai.attribution import MAX_STEPS, N_STEPS, TOLERANCE, IntegratedGradients
+from genexai.attribution import N_STEPS, TOLERANCE, IntegratedGradients
 from genexai.errors import InputError
 from genexai.models import has_linear_input
 from tests.helpers.attribution import (
@@ -188,8 +188,14 @@ def test_given_expected_is_used_for_the_redo(attribution_model, ig_batch):
 
 def test_defaults_are_the_module_constants(attribution_model):
     ig = IntegratedGradients(attribution_model("lr"))
-    assert (ig.n_steps, ig.max_steps, ig.tolerance) == (N_STEPS, MAX_STEPS, TOLERANCE)
+    assert (ig.n_steps, ig.max_steps, ig.tolerance) == (N_STEPS, 30_000, TOLERANCE)
     assert ig.internal_batch_size is None and ig.output == "probability"
+
+
+def test_the_redo_cap_follows_n_steps(attribution_model):
+    """Ten times the first pass: a few rounds at any n_steps, never hundreds."""
+    assert IntegratedGradients(attribution_model("lr"), n_steps=50).max_steps == 500
+    assert IntegratedGradients(attribution_model("lr"), n_steps=50, max_steps=70).max_steps == 70
 
 
 @pytest.mark.parametrize(

@@ -130,9 +130,9 @@ def test_script_runs_as_a_program(files, tmp_path, script, run_script):
 def test_defaults_come_from_the_library():
     """The script restates no default: each is the library's constant."""
     from genexai.attribute import BATCH_SIZE
-    from genexai.attribution import MAX_STEPS, N_SAMPLES, N_STEPS, SEED, TOLERANCE
+    from genexai.attribution import N_SAMPLES, N_STEPS, SEED, TOLERANCE
 
     defaults = {p.name: p.default for p in main.params}
-    assert defaults["n_steps"] == N_STEPS and defaults["max_steps"] == MAX_STEPS
+    assert defaults["n_steps"] == N_STEPS and defaults["max_steps"] is None
     assert defaults["tolerance"] == TOLERANCE and defaults["n_samples"] == N_SAMPLES
     assert defaults["seed"] == SEED and defaults["batch_size"] == BATCH_SIZE

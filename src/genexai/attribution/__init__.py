@@ -7,7 +7,7 @@ DeepLift, GradientShap, and a random control. Each takes a batch of tensors;
 the step over an AnnData is :func:`genexai.attribute.attribute`.
 
 Each method's defaults are declared once, beside it (:data:`N_STEPS`,
-:data:`MAX_STEPS`, :data:`TOLERANCE`, :data:`N_SAMPLES`, :data:`SEED`).
+:func:`default_max_steps`, :data:`TOLERANCE`, :data:`N_SAMPLES`, :data:`SEED`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from ._base import Attribution, Attributions, Completeness, Output
 from ._registry import METHODS
 from .comparison import N_SAMPLES, SEED, DeepLift, GradientShap, RandomAttribution
 from .gradients import InputXGradient, Saliency
-from .integrated_gradients import MAX_STEPS, N_STEPS, TOLERANCE, IntegratedGradients
+from .integrated_gradients import N_STEPS, TOLERANCE, IntegratedGradients, default_max_steps
 from .quadrature import gauss_legendre
 
 __all__ = [
-    "MAX_STEPS",
     "METHODS",
     "N_SAMPLES",
     "N_STEPS",
@@ -38,5 +37,6 @@ __all__ = [
     "Output",
     "RandomAttribution",
     "Saliency",
+    "default_max_steps",
     "gauss_legendre",
 ]

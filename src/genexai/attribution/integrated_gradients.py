@@ -36,7 +36,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from .._defaults import MAX_STEPS, N_STEPS, TOLERANCE
+from .._defaults import MAX_STEPS_FACTOR, N_STEPS, TOLERANCE
 from ..errors import InputError
 from ..models import has_linear_input
 from ._base import Attribution, Output, check_at_least
@@ -71,6 +71,11 @@ def _one_cpu_thread(device: torch.device) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+def default_max_steps(n_steps: int) -> int:
+    """The redo's node cap when none is given: ``MAX_STEPS_FACTOR * n_steps``."""
+    return MAX_STEPS_FACTOR * n_steps
+
+
 class IntegratedGradients(Attribution):
     """Integrated Gradients; fast in the hidden space when the model allows.
 
@@ -83,7 +88,8 @@ class IntegratedGradients(Attribution):
         :data:`N_STEPS` (3000).
     max_steps
         Largest number of nodes of the per-example redo, at least
-        ``n_steps``. Default: :data:`MAX_STEPS` (30000).
+        ``n_steps``. Default: :func:`default_max_steps`, ``MAX_STEPS_FACTOR``
+        (10) times ``n_steps``: 30000 at the default 3000.
     tolerance
         Completeness tolerance in percentage points
         (:meth:`~._base.Completeness.gap`); ``None`` disables the redo.
@@ -109,12 +115,13 @@ class IntegratedGradients(Attribution):
         *,
         output: Output = "probability",
         n_steps: int = N_STEPS,
-        max_steps: int = MAX_STEPS,
+        max_steps: int | None = None,
         tolerance: float | None = TOLERANCE,
         internal_batch_size: int | None = None,
     ) -> None:
         super().__init__(model, output=output)
         check_at_least("n_steps", n_steps, 1)
+        max_steps = default_max_steps(n_steps) if max_steps is None else max_steps
         check_at_least("max_steps", max_steps, n_steps)
         if internal_batch_size is not None:
             check_at_least("internal_batch_size", internal_batch_size, 1)

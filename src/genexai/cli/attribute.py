@@ -12,7 +12,7 @@ import click
 
 from .._defaults import (
     BATCH_SIZE,
-    MAX_STEPS,
+    MAX_STEPS_FACTOR,
     N_SAMPLES,
     N_STEPS,
     SEED,
@@ -66,8 +66,9 @@ from . import _options as opt
 @click.option(
     "--max-steps",
     type=click.IntRange(min=1),
-    default=MAX_STEPS,
-    help="IG: failing examples are redone with n-steps more nodes, up to this.",
+    default=None,
+    help="IG: failing examples are redone with n-steps more nodes, up to this "
+    f"[default: {MAX_STEPS_FACTOR} x n-steps].",
 )
 @click.option(
     "--tolerance",
