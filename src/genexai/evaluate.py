@@ -124,8 +124,9 @@ class EvaluationResult:
 
 
 def progress_total(*, n_random: int, curve_random: int) -> int:
-    """Number of ``progress(1)`` calls :func:`evaluate` makes."""
-    return (6 + n_random) + (2 + curve_random)
+    """Number of ``progress(1)`` calls :func:`evaluate` makes: the prediction-gap
+    orders, the curves, then OpenXAI's gaps and the feature agreement (1 each)."""
+    return (6 + n_random) + (2 + curve_random) + 2
 
 
 def evaluate(
@@ -187,8 +188,8 @@ def evaluate(
         Examples per batch of the prediction gaps (see
         :func:`genexai.metrics.gap_curves`). Default: 64.
     progress
-        Called with 1 after each order or curve
-        (:func:`progress_total` calls).
+        Called with 1 after each order or curve, OpenXAI's gaps and the
+        feature agreement (:func:`progress_total` calls).
 
     Returns
     -------
@@ -277,6 +278,8 @@ def evaluate(
         max_examples=openxai_max_examples,
         seed=openxai_rng,
     )
+    if progress is not None:
+        progress(1)
     agreement, task_sets = _agreement(
         att,
         prepared,
@@ -289,6 +292,8 @@ def evaluate(
         graph=graph,
         precision_k=precision_k,
     )
+    if progress is not None:
+        progress(1)
 
     run = {
         "dataset": dataset,

@@ -37,7 +37,8 @@ and ``pancan_xena`` → ``log2_zscore``; ``xena_htseq`` (BRCA, KIRC) →
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ def import_data(
     drop_labels: Sequence[str] | None = None,
     filter_genes: bool | None = None,
     progress: Callable[[int], Any] | None = None,
+    input_name: str | None = None,
+    labels_name: str | None = None,
 ) -> ad.AnnData:
     """Read expression data and labels into an AnnData, samples × genes.
 
@@ -100,6 +103,11 @@ def import_data(
         ``table``.
     progress
         Called with the number of input bytes read (see :func:`input_size`).
+    input_name, labels_name
+        What the error messages call ``path`` and ``labels`` (default: the
+        paths as given): the pipeline stages the user's files under fixed
+        names and passes the names the user gave here. Used in messages
+        only, never written to the output.
 
     Returns
     -------
@@ -123,6 +131,67 @@ def import_data(
         negative counts are refused before any filter, so that no filter hides
         them.
     """
+    given = ((path, input_name), (labels, labels_name))
+    shown = {str(Path(p)): name for p, name in given if p is not None and name is not None}
+    try:
+        return _import(
+            path,
+            format=format,
+            labels=labels,
+            label_key=label_key,
+            layer=layer,
+            use_raw=use_raw,
+            transpose=transpose,
+            keep_labels=keep_labels,
+            drop_labels=drop_labels,
+            filter_genes=filter_genes,
+            progress=progress,
+        )
+    except InputError as exc:
+        if not shown:
+            raise
+        raise InputError(rename_paths(str(exc), shown)) from None
+
+
+def rename_paths(message: str, names: Mapping[str, str]) -> str:
+    """``message`` with each path in ``names`` (or a path below it) shown as its name.
+
+    Every IMPORT message names a file as the path it was given, printed as
+    it is (``input.data``, ``input.data/a/b.tsv`` below a folder), so this one
+    substitution at the boundary covers them all and keeps the readers, shared
+    with every step, free of display names. A path counts only as a whole
+    token: at the start or after a space or ``(``, and before ``:``, ``/``,
+    ``,``, ``;``, ``)``, a space or the end. Values the messages quote
+    (``'input.data'`` as a gene id) are never matched. Control characters in
+    a name are escaped, so the message stays one line.
+    """
+    names = {p: _printable(name) for p, name in names.items()}
+    # Longer paths first: a labels file inside the input folder keeps its own name.
+    longest = sorted(names, key=len, reverse=True)
+    token = re.compile(r"(?<![^\s(])(" + "|".join(map(re.escape, longest)) + r")(?=[/:,;)\s]|$)")
+    return token.sub(lambda m: names[m.group(1)], message)
+
+
+def _printable(name: str) -> str:
+    """``name`` with each non-printable character escaped as Python writes it (a backslash form)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def _import(
+    path: str | Path,
+    *,
+    format: Format,
+    labels: str | Path | None,
+    label_key: str | None,
+    layer: str | None,
+    use_raw: bool,
+    transpose: bool,
+    keep_labels: Sequence[str] | None,
+    drop_labels: Sequence[str] | None,
+    filter_genes: bool | None,
+    progress: Callable[[int], Any] | None,
+) -> ad.AnnData:
+    """:func:`import_data`, naming the files by their paths."""
     source = read_source(
         path,
         format=format,
@@ -145,6 +214,7 @@ def import_data(
         drop_labels=drop_labels,
         filter_genes=spec.filter_genes if filter_genes is None else filter_genes,
         where=str(Path(path)),
+        labels_where=str(Path(labels)) if labels is not None else str(Path(path)),
         record=record,
     )
 
@@ -170,9 +240,14 @@ def _filter(
     drop_labels: Sequence[str] | None,
     filter_genes: bool,
     where: str,
+    labels_where: str,
     record: dict[str, Any],
 ) -> ad.AnnData:
-    """Apply the filters in the paper's order, check the values, build the AnnData."""
+    """Apply the filters in the paper's order, check the values, build the AnnData.
+
+    ``where``, ``labels_where``: the expression file and the file holding the
+    labels (the same for ``h5ad`` labels in ``obs``), as given, for the messages.
+    """
     x, samples, genes, labels = source.x, source.samples, source.genes, source.labels
     check_unique(samples, what="sample id", where=where)
     # Before any filter: no filter may hide an infinite value or a negative count.
@@ -198,7 +273,7 @@ def _filter(
     if not labelled.any():
         msg = (
             f"{where}: labels do not match the samples: none of its {len(samples)} samples "
-            f"(e.g. {samples[0]!r}) has a label in {source.files[-1]} (key {source.label_key!r})"
+            f"(e.g. {samples[0]!r}) has a label in {labels_where} (key {source.label_key!r})"
         )
         raise InputError(msg)
     unlabelled = row_keep & ~labelled
@@ -206,7 +281,7 @@ def _filter(
         if not spec.drop_unlabelled:
             msg = (
                 f"{where}: sample {samples[unlabelled][0]!r} has no label "
-                f"({int(unlabelled.sum())} unlabelled in {source.files[-1]}, "
+                f"({int(unlabelled.sum())} unlabelled in {labels_where}, "
                 f"key {source.label_key!r})"
             )
             raise InputError(msg)

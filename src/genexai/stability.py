@@ -17,7 +17,7 @@ Variants: ``overall``, ``class:<name>`` for each class both runs have, and
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import anndata as ad
@@ -108,11 +108,18 @@ def run_scores(gene_scores: ad.AnnData, *, where: str) -> RunScores:
     )
 
 
+def progress_total(gene_scores: Sequence[ad.AnnData]) -> int:
+    """Number of ``progress(1)`` calls :func:`stability` makes: one per variant
+    (``overall`` and each class of any run)."""
+    return 1 + len({str(c) for g in gene_scores for c in g.obs_names})
+
+
 def stability(
     gene_scores: Sequence[ad.AnnData],
     *,
     top_k: Sequence[int] = (10, 100),
     where: Sequence[str] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> StabilityResult:
     """Stability of the global gene scores between every pair of runs.
 
@@ -126,6 +133,8 @@ def stability(
     where
         Names of the inputs in error messages (usually their files).
         Default: ``gene_scores[<i>]``.
+    progress
+        Called with 1 after each variant's pairs (:func:`progress_total` calls).
 
     Returns
     -------
@@ -159,7 +168,7 @@ def stability(
                 f"model {runs[0].model!r} seed {runs[0].seed}; expected the same genes"
             )
             raise InputError(msg)
-    pairs = _pairs(runs, genes, top_k=top_k)
+    pairs = _pairs(runs, genes, top_k=top_k, progress=progress)
     pairs.insert(0, "dataset", datasets[0])
     # Runs are sorted by model, so model_a <= model_b: each model pair is one group.
     summary = (
@@ -173,7 +182,13 @@ def stability(
     )
 
 
-def _pairs(runs: list[RunScores], genes: pd.Index, *, top_k: Sequence[int]) -> pd.DataFrame:
+def _pairs(
+    runs: list[RunScores],
+    genes: pd.Index,
+    *,
+    top_k: Sequence[int],
+    progress: Callable[[int], object] | None = None,
+) -> pd.DataFrame:
     """Every metric of every pair of runs holding a variant, then ``class_mean``."""
     variants = list(dict.fromkeys(v for run in runs for v in run.scores.index))
     table = []
@@ -193,6 +208,8 @@ def _pairs(runs: list[RunScores], genes: pd.Index, *, top_k: Sequence[int]) -> p
                         float(matrix[p, q]),
                     )
                 )
+        if progress is not None:
+            progress(1)
     pairs = pd.DataFrame(table, columns=list(keys.STABILITY_COLUMNS[1:]))
     per_class = pairs[pairs["variant"].str.startswith("class:")]
     pair_keys = ["model_a", "seed_a", "model_b", "seed_b", "metric"]

@@ -275,12 +275,12 @@ LABEL_TABLES = [
     ),
     pytest.param(
         _table(MATRIX, LABELS.replace("S", "X")),
-        ["m.csv: labels do not match the samples", "in l.csv (key 'label')"],
+        ["m.csv: labels do not match the samples", "in/l.csv (key 'label')"],
         id="labels-for-no-sample",
     ),
     pytest.param(
         _table(MATRIX, LABELS.replace("S11,b\n", "")),
-        ["m.csv: sample 'S11' has no label (1 unlabelled in l.csv, key 'label')"],
+        ["m.csv: sample 'S11' has no label (1 unlabelled in ", "/l.csv, key 'label')"],
         id="sample-without-label",
     ),
     pytest.param(

@@ -98,3 +98,24 @@ def test_a_class_the_data_lack_stops_the_run_in_prepare(tmp_path: Path) -> None:
     assert re.search(r"Error: prepare: .*baseline_class: 'nope'", output), output[-3000:]
     assert "GENEXAI:TRAIN" not in output
     assert not (tmp_path / "results" / "train").exists()
+
+
+def test_a_broken_file_is_named_as_the_user_gave_it(tmp_path: Path) -> None:
+    """IMPORT stages the files as input.data and labels.data; its error still names
+    the user's file, from the name passed as data (--input-name)."""
+    data, labels = "my cohort [v2].csv", "my labels (v2).csv"
+    rows = (TABLE / "expression.csv").read_text().splitlines(keepends=True)
+    rows[3] = rows[3].rstrip("\n").rsplit(",", 2)[0] + "\n"  # S02 loses two fields
+    (tmp_path / data).write_text("".join(rows))
+    shutil.copy(TABLE / "labels.csv", tmp_path / labels)
+    args = ["--input", data, "--labels", labels, "--input_format", "table"]
+    done = _nextflow(tmp_path, *args, "--label_key", "condition", *SMALL)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    _no_stack_trace(output)
+    errors = [line.strip() for line in output.splitlines() if "Error: import:" in line]
+    assert errors, output[-3000:]
+    assert errors[0] == (
+        "Error: import: my cohort [v2].csv: row 'S02' has 7 fields, the header has 9 (line 4)"
+    ), output[-3000:]
+    assert not any("input.data" in line for line in errors)

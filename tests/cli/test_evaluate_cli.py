@@ -247,6 +247,7 @@ def test_a_failed_write_leaves_no_output(files, tmp_path, monkeypatch):
         raise InputError(msg)
 
     monkeypatch.setattr(io, "write_h5ad", fail)
+    monkeypatch.setenv("GENEXAI_PROGRESS", "0")  # no progress lines before the error line
     result = CliRunner().invoke(main, _args(files, tmp_path))
     _one_line_error(result, start="Error: evaluate: ")
     assert "disk full" in result.output

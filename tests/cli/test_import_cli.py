@@ -96,7 +96,8 @@ def test_transpose(format_files, tmp_path):
     ],
     ids=["missing_labels", "labels_required", "csv_as_h5ad", "layer_misused"],
 )
-def test_errors_in_process(format_files, tmp_path, args, message):
+def test_errors_in_process(format_files, tmp_path, args, message, monkeypatch):
+    monkeypatch.setenv("GENEXAI_PROGRESS", "0")  # no progress lines before the error line
     matrix, _ = format_files["table"]
     out = tmp_path / "out.h5ad"
     result = CliRunner().invoke(main, ["--input", str(matrix), *args, "--output", str(out)])
@@ -145,7 +146,8 @@ def test_subprocess_bad_input(tmp_path, content, message, run_script):
         (tmp_path / "input.data").write_text(content)
     (tmp_path / "labels.data").write_text("id\tlabel\nA\tx\nB\ty\n")
     args = ["--input", "input.data", "--format", "table", "--labels", "labels.data"]
-    done = run_script("import_data", *args, "--output", "out.h5ad", cwd=tmp_path)
+    quiet = {"GENEXAI_PROGRESS": "0"}  # no progress lines before the error line
+    done = run_script("import_data", *args, "--output", "out.h5ad", cwd=tmp_path, env=quiet)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert re.match(message, done.stderr.strip()), done.stderr

@@ -169,6 +169,30 @@ def test_unvalidated_values_reach_the_script_as_data(tmp_path: Path, nextflow_av
     assert "Error: Invalid value for '--format'" in run.output, run.output[-3000:]
 
 
+def test_a_hostile_file_name_reaches_the_message_as_data(
+    tmp_path: Path, nextflow_available
+) -> None:
+    """The user's file name, full of shell syntax and starting its last part with
+    '-', reaches IMPORT's error message (as --input-name) as data: shown as it
+    is, never run, never taken for an option."""
+    name = "$(touch pwned) `touch pwned2` 'q' \"d\";x [v2] -e --format=h5ad.csv"
+    table = REPO / "tests/data/formats/table"
+    rows = (table / "expression.csv").read_text().splitlines(keepends=True)
+    rows[2] = rows[2].replace(",", ",x", 1)  # S01: a non-numeric cell
+    (tmp_path / name).write_text("".join(rows))
+    args = ("--input", name, "--labels", str(table / "labels.csv"), "--input_format", "table")
+    run = run_nextflow(
+        tmp_path, "-profile", "test,local", *args, "--label_key", "condition", *SMALL
+    )
+    assert run.returncode != 0
+    assert not list(tmp_path.rglob("pwned*")), "a file name was executed by a shell"
+    assert "Traceback" not in run.output, run.output[-3000:]
+    errors = [line.strip() for line in run.output.splitlines() if "Error: import:" in line]
+    assert errors and errors[0].startswith(f"Error: import: {name}: non-numeric value 'x33'"), (
+        run.output[-3000:]
+    )
+
+
 def test_module_quoting_round_trips(tmp_path: Path, nextflow_available) -> None:
     """shellWords and batchRuns (the modules' only way into a script) give back every value."""
     kinds = [*(values for values, _ in CONTROL.values()), *SHELL.values()]

@@ -137,7 +137,7 @@ def main(
         classes=studied,
         reference=reference,
         checkpoint_sha256=file_sha256(model_path),
-        progress=opt.progress(n, "attribute"),
+        progress=opt.progress(n, f"attribute {output_path.name}", unit="examples"),
         **options,
     )
     io.write_h5ad(result, output_path, compress=False)  # attributions do not compress

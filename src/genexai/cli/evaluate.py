@@ -125,7 +125,7 @@ def main(
         model,
         attributions,
         graph=graph,
-        progress=opt.progress(total, "evaluate"),
+        progress=opt.progress(total, f"evaluate {output_path.name}", unit="steps"),
         **options,
     )
     outputs = (output_path, curves_path, top_genes_path, completeness_path, gene_scores_path)

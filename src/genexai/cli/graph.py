@@ -50,6 +50,6 @@ def main(
         threshold=threshold,
         block_size=block_size,
         where=str(input_path),
-        progress=opt.progress(adata.n_vars, "graph"),
+        progress=opt.progress(adata.n_vars, f"graph {output_path.name}", unit="genes"),
     )
     save_graph(output_path, graph.adj, genes=graph.genes, threshold=graph.threshold)

@@ -28,6 +28,15 @@ from . import _options as opt
     type=click.Path(path_type=Path),
     help="Labels / phenotype / clinical table, or GDC sample sheet (all but h5ad).",
 )
+@click.option(
+    "--input-name",
+    metavar="NAME",
+    help="What error messages call --input [default: its path]; the pipeline stages "
+    "files under fixed names and passes the name the user gave here.",
+)
+@click.option(
+    "--labels-name", metavar="NAME", help="What error messages call --labels [default: its path]."
+)
 @click.option("--label-key", help="Label column (h5ad: obs column) [default: per format].")
 @click.option("--layer", help="h5ad: layer instead of X; star_counts: value column.")
 @click.option("--use-raw", is_flag=True, help="h5ad: read raw.X.")
@@ -47,6 +56,8 @@ def main(
     input_path: Path,
     format_: str,
     labels_path: Path | None,
+    input_name: str | None,
+    labels_name: str | None,
     label_key: str | None,
     layer: str | None,
     use_raw: bool,
@@ -73,6 +84,8 @@ def main(
         keep_labels=keep_label or None,
         drop_labels=drop_label,
         filter_genes=filter_genes,
-        progress=opt.progress(input_size(input_path), "import"),
+        progress=opt.progress(input_size(input_path), f"import {output_path.name}", unit="bytes"),
+        input_name=input_name,
+        labels_name=labels_name,
     )
     io.write_h5ad(adata, output_path)

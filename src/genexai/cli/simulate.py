@@ -64,6 +64,6 @@ def main(
         config,
         seed=seed,
         threads=threads,
-        progress=opt.progress(config.n_samples, f"simulate {config.name}"),
+        progress=opt.progress(config.n_samples, f"simulate {output_path.name}", unit="samples"),
     )
     io.write_h5ad(adata, output_path)

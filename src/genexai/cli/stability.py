@@ -45,14 +45,17 @@ def main(
 ) -> None:
     """Compare the global gene scores of every pair of runs."""
     from .. import io
-    from ..stability import stability
+    from ..stability import progress_total, stability
 
     opt.setup_logging(verbose=verbose)
     opt.set_threads(threads)
+    gene_scores = [io.read_h5ad(path) for path in input_paths]
+    total = progress_total(gene_scores)
     result = stability(
-        [io.read_h5ad(path) for path in input_paths],
+        gene_scores,
         top_k=top_k,
         where=[str(path) for path in input_paths],
+        progress=opt.progress(total, f"stability {output_path.name}", unit="variants"),
     )
     with io.atomic_paths(output_path, summary_path) as (pairs, summary):
         io.write_table(result.pairs, pairs)

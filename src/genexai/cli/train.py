@@ -126,7 +126,7 @@ def main(
         schedule=Schedule(**schedule),
         device=device,
         where=str(input_path),
-        progress=opt.progress(schedule["epochs"], f"train {arch}"),
+        progress=opt.progress(schedule["epochs"], f"train {output_path.name}", unit="epochs"),
     )
     with io.atomic_paths(output_path, metrics_path) as (checkpoint, metrics):
         save_checkpoint(checkpoint, result.model, meta=result.meta)
