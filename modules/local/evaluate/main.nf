@@ -3,7 +3,7 @@ include { batchRuns; extArgs; shellWords } from '../../../subworkflows/local/uti
 process EVALUATE {
     tag "${meta.id}"
     label 'process_low'
-    container 'genexai/cpu:0.1.0'
+    container "${params.container_registry}/genexai-cpu:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(prepared), path(models), path(attributions), path(graph)   // one checkpoint and attributions file per seed, in the order of meta.seeds; graph: [] without diffusion

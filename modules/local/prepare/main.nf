@@ -3,7 +3,7 @@ include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
 process PREPARE {
     tag "${meta.id}"
     label 'process_medium'
-    container 'genexai/cpu:0.1.0'
+    container "${params.container_registry}/genexai-cpu:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(h5ad)

@@ -3,7 +3,7 @@ include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
 process SIMULATE {
     tag "${meta.id}"
     label 'process_single'
-    container 'genexai/cpu:0.1.0'
+    container "${params.container_registry}/genexai-cpu:${workflow.manifest.version}"
 
     input:
     val(meta)           // [id: dataset name, config: simulator configuration]

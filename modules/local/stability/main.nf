@@ -3,7 +3,7 @@ include { extArgs; shellWords } from '../../../subworkflows/local/utils_genexai'
 process STABILITY {
     tag "${meta.id}"
     label 'process_single'
-    container 'genexai/cpu:0.1.0'
+    container "${params.container_registry}/genexai-cpu:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(gene_scores, stageAs: 'gene_scores/*')   // EVALUATE's, every model and seed of one dataset

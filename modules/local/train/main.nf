@@ -3,7 +3,7 @@ include { batchRuns; extArgs; shellWords } from '../../../subworkflows/local/uti
 process TRAIN {
     tag "${meta.id}"
     label 'process_gpu'
-    container "${ task.ext.use_gpu ? 'genexai/cuda:0.1.0' : 'genexai/cpu:0.1.0' }"
+    container "${params.container_registry}/genexai-${ task.ext.use_gpu ? 'cuda' : 'cpu' }:${workflow.manifest.version}"
 
     input:
     tuple val(meta), path(prepared), path(graph)   // graph: [] for models without diffusion
