@@ -101,6 +101,47 @@ def test_bad_input_is_one_line_and_writes_nothing(collected, tmp_path, bad, matc
     assert not out.exists() or not any(out.rglob("*"))
 
 
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        pytest.param('{"run_name": 3}', "field 'run_name' must be a string or null", id="number"),
+        pytest.param("[]", "expected a JSON object of run record, found list", id="list"),
+    ],
+)
+def test_a_bad_run_record_is_one_line_and_writes_nothing(collected, tmp_path, text, match):
+    (tmp_path / "run_info.json").write_text(text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["--results-dir", str(collected), "--run-info", str(tmp_path / "run_info.json"),
+         "--outdir", str(out)],
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: report: ") and match in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_run_record_and_multiqc_tables_are_written(collected, tmp_path):
+    run = {"command_line": "nextflow run . -profile test", "run_name": "tiny_turing",
+           "version": "0.1.0", "revision": "main", "commit": None, "nextflow_version": "24.10.8"}
+    (tmp_path / "run_info.json").write_text(json.dumps(run))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["--results-dir", str(collected), "--run-info", str(tmp_path / "run_info.json"),
+         "--outdir", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    html = (out / "report" / "report.html").read_text()
+    assert "<code>nextflow run . -profile test</code>" in html and "tiny_turing" in html
+    assert "version 0.1.0 · revision main</td>" in html and "24.10.8" in html
+    assert {p.name for p in (out / "summary").glob("*_mqc.tsv")} == {
+        "genexai_accuracy_mqc.tsv",
+        "genexai_prediction_gaps_mqc.tsv",
+    }
+
+
 def test_script_runs_as_an_executable(collected, tmp_path, script, run_script):
     assert os.access(script("report"), os.X_OK)
     assert script("report").read_text().startswith("#!/usr/bin/env python3\n")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from genexai import keys
+from genexai.errors import InputError
 from genexai.import_data import import_data
 from genexai.io import formats, looks_like_counts
 from genexai.io._text import read_matrix
@@ -93,3 +94,16 @@ def test_looks_like_counts_matches_a_plain_check(seed):
         x[rng.integers(40), rng.integers(30)] = [-1.0, 0.5][seed % 4 // 2]
     expected = all(v >= 0 and float(v).is_integer() for v in x.ravel())
     assert looks_like_counts(x) is expected
+
+
+def test_a_samplesheet_is_not_read_as_a_matrix(tmp_path):
+    """The pipeline's samplesheet rule, kept by the reader too: neither is read as the other."""
+    sheet = tmp_path / "datasets.csv"
+    sheet.write_text("id,input,label_key\ncells,cells.h5ad,cell_type\n")
+    with pytest.raises(InputError, match=r"datasets\.csv: this is a samplesheet"):
+        read_matrix(sheet, genes_in_rows=False, header_cell=None, log2p1=False)
+    # A matrix may have a gene called `input`: only a first header cell `id` marks a sheet.
+    table = tmp_path / "expression.csv"
+    table.write_text("sample,input,TP53\ns1,1,2\n")
+    _, samples, genes = read_matrix(table, genes_in_rows=False, header_cell=None, log2p1=False)
+    assert list(genes) == ["input", "TP53"]

@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from genexai import keys
-from genexai.report import collect_results, render_report, write_report
+from genexai.report import (
+    collect_results,
+    multiqc_tables,
+    render_report,
+    summary_tables,
+    write_report,
+)
 from tests.helpers.report import TABLES
 
 SECTIONS = (
@@ -37,11 +43,21 @@ VERSIONS = (
     '"GENEXAI:TRAIN":\n    python: 3.11.2\n    torch: 2.5.1\n'
     '"GENEXAI:REPORT":\n    genexai: 0.1.0\n'
 )
+#: A run record as workflows/genexai.nf writes it; the command line holds HTML
+#: and shell characters, which the report must show as text.
+RUN_INFO = {
+    "command_line": "nextflow run . -profile test,local --baseline_class '<C1> & \"x\"'",
+    "run_name": "sleepy_magritte",
+    "version": "0.1.0",
+    "revision": None,
+    "commit": "0123456789abcdef0123456789abcdef01234567",
+    "nextflow_version": "24.10.8",
+}
 
 
 @pytest.fixture(scope="module")
 def html(results) -> str:
-    return render_report(results, params=PARAMS, versions=VERSIONS)
+    return render_report(results, params=PARAMS, versions=VERSIONS, run_info=RUN_INFO)
 
 
 # --- an HTML checker ------------------------------------------------------
@@ -161,7 +177,26 @@ def test_report_content(html):
 
 
 def test_report_is_deterministic(results, html):
-    assert render_report(results, params=PARAMS, versions=VERSIONS) == html
+    assert render_report(results, params=PARAMS, versions=VERSIONS, run_info=RUN_INFO) == html
+
+
+def test_report_shows_the_run(html):
+    """Command line (escaped, as text), run name, revision and Nextflow version."""
+    start = html.index('id="run"')
+    run = html[start : html.index("<h3>", start)]
+    assert (
+        "<code>nextflow run . -profile test,local --baseline_class "
+        "&#39;&lt;C1&gt; &amp; &#34;x&#34;&#39;</code>" in run
+    )
+    assert "<th scope=\"row\">Run name</th><td>sleepy_magritte</td>" in run
+    assert "version 0.1.0 · commit 0123456789abcdef0123456789abcdef01234567" in run
+    assert "<th scope=\"row\">Nextflow version</th><td>24.10.8</td>" in run
+
+
+def test_report_without_a_run_record_says_so(results):
+    html = render_report(results, params=PARAMS, versions=VERSIONS)
+    assert "The run record was not computed in this run." in html
+    assert "Run name" not in html
 
 
 @pytest.mark.parametrize(
@@ -193,6 +228,9 @@ def _section(html: str, section: str) -> str:
 def test_write_report_writes_every_file(results, tmp_path):
     written = write_report(results, tmp_path / "out", params=PARAMS, versions=VERSIONS)
     expected = {tmp_path / "out" / "summary" / f"{t}.tsv" for t in TABLES}
+    mqc = multiqc_tables(summary_tables(results))
+    assert len(mqc) == 6  # every MultiQC section has rows in the synthetic results
+    expected |= {tmp_path / "out" / "summary" / name for name in mqc}
     expected.add(tmp_path / "out" / "report" / "report.html")
     assert set(written) == expected
     assert all(p.stat().st_size > 0 for p in expected)
@@ -206,3 +244,4 @@ def test_write_report_writes_every_file(results, tmp_path):
     )
     assert list(metrics.columns) == list(keys.METRIC_COLUMNS)
     assert len(metrics) == len(results.metrics)
+

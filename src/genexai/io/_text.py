@@ -349,6 +349,14 @@ def read_matrix(
                 "is the format right?"
             )
             raise InputError(msg)
+        if names[0] == "id" and "input" in names:
+            # The pipeline's rule for a samplesheet (utils_genexai isSamplesheet):
+            # neither kind of file is ever read as the other.
+            msg = (
+                f"{path}: this is a samplesheet (its header starts with id and holds input), "
+                "not an expression matrix; give it with input_format samplesheet"
+            )
+            raise InputError(msg)
         columns = pd.Index(names[1:])
         if columns.empty:
             msg = f"{path}: the header has a single column; expected ids then data columns"

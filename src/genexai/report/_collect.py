@@ -188,16 +188,47 @@ def read_versions(path: str | Path) -> str:
 
 def read_params(path: str | Path) -> dict:
     """The run's parameters from a JSON object (Nextflow ``params``)."""
+    return _read_json_object(Path(path), what="parameters")
+
+
+#: The fields of a run record (:func:`read_run_info`), all optional.
+RUN_INFO_FIELDS = ("command_line", "run_name", "version", "revision", "commit", "nextflow_version")
+
+
+def read_run_info(path: str | Path) -> dict:
+    """The Nextflow run that makes the report, from a JSON object.
+
+    Fields (:data:`RUN_INFO_FIELDS`, each a string or null): ``command_line``
+    (``workflow.commandLine``), ``run_name`` (``workflow.runName``),
+    ``version`` (``manifest.version``), ``revision`` (``workflow.revision``,
+    the branch or tag of a pulled pipeline), ``commit`` (``workflow.commitId``,
+    or the commit checked out in the pipeline's folder) and
+    ``nextflow_version``.
+
+    Raises
+    ------
+    InputError
+        The file is not a JSON object, or a field is not a string or null.
+    """
     path = Path(path)
+    info = _read_json_object(path, what="run record")
+    for key in RUN_INFO_FIELDS:
+        if not isinstance(info.get(key), str | None):
+            msg = f"{path}: field {key!r} must be a string or null, found {info[key]!r}"
+            raise InputError(msg)
+    return info
+
+
+def _read_json_object(path: Path, *, what: str) -> dict:
     try:
-        params = json.loads(_read_text(path, what="JSON file of parameters"))
+        value = json.loads(_read_text(path, what=f"JSON file of {what}"))
     except json.JSONDecodeError as exc:
         msg = f"{path}: not a readable JSON file (invalid JSON at line {exc.lineno})"
         raise InputError(msg) from None
-    if not isinstance(params, dict):
-        msg = f"{path}: expected a JSON object of parameters, found {type(params).__name__}"
+    if not isinstance(value, dict):
+        msg = f"{path}: expected a JSON object of {what}, found {type(value).__name__}"
         raise InputError(msg)
-    return params
+    return value
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:

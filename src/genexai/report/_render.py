@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..io import atomic_paths
 from . import _figures
 from ._collect import Results
+from ._multiqc import multiqc_tables
 from ._tables import (
     DELTA_THRESHOLD,
     PG_CURVE,
@@ -57,7 +58,12 @@ _HEADERS = {
 
 
 def render_report(
-    results: Results, *, params: Mapping[str, Any], versions: str, top_n: int = 10
+    results: Results,
+    *,
+    params: Mapping[str, Any],
+    versions: str,
+    run_info: Mapping[str, Any] | None = None,
+    top_n: int = 10,
 ) -> str:
     """The HTML report, self-contained: inline CSS, figures as base64 PNG.
 
@@ -71,6 +77,10 @@ def render_report(
         The ``versions.yml`` text of the run (nf-core layout
         ``"<process>": {tool: version}``); shown as a table, or verbatim when
         it does not parse.
+    run_info
+        The Nextflow run that made the report (:func:`~genexai.report.read_run_info`):
+        its command line, run name, pipeline revision and Nextflow version,
+        shown first in the parameters section. Default: None (not shown).
     top_n
         Genes shown per class in the top-genes section. Default: 10.
 
@@ -78,7 +88,14 @@ def render_report(
     -------
     The HTML document.
     """
-    return _render(results, summary_tables(results), params=params, versions=versions, top_n=top_n)
+    return _render(
+        results,
+        summary_tables(results),
+        params=params,
+        versions=versions,
+        run_info=run_info,
+        top_n=top_n,
+    )
 
 
 def write_report(
@@ -87,6 +104,7 @@ def write_report(
     *,
     params: Mapping[str, Any],
     versions: str,
+    run_info: Mapping[str, Any] | None = None,
     top_n: int = 10,
 ) -> list[Path]:
     """Write the summary tables and the report under ``outdir``, all together.
@@ -98,7 +116,9 @@ def write_report(
     Returns
     -------
     The files written: ``summary/<name>.tsv`` for each table of
-    :func:`~genexai.report.summary_tables` and ``report/report.html``.
+    :func:`~genexai.report.summary_tables`, the MultiQC custom content
+    ``summary/genexai_<name>_mqc.tsv`` (:func:`~genexai.report.multiqc_tables`)
+    and ``report/report.html``.
 
     Raises
     ------
@@ -108,9 +128,13 @@ def write_report(
     """
     outdir = Path(outdir)
     tables = summary_tables(results)
-    html = _render(results, tables, params=params, versions=versions, top_n=top_n)
+    html = _render(
+        results, tables, params=params, versions=versions, run_info=run_info, top_n=top_n
+    )
+    multiqc = multiqc_tables(tables)
     folders = (outdir / SUMMARY_DIR, (outdir / REPORT_PATH).parent)
     paths = [outdir / SUMMARY_DIR / f"{name}.tsv" for name in tables]
+    paths += [outdir / SUMMARY_DIR / name for name in multiqc]
     for folder in folders:
         _check_folder(folder)
     for path in (*paths, outdir / REPORT_PATH):
@@ -122,6 +146,8 @@ def write_report(
     with atomic_paths(*paths, outdir / REPORT_PATH) as temporary:
         for table, tmp in zip(tables.values(), temporary, strict=False):
             table.to_csv(tmp, sep="\t", index=False)
+        for text, tmp in zip(multiqc.values(), temporary[len(tables) :], strict=False):
+            tmp.write_text(text, encoding="utf-8")
         temporary[-1].write_text(html, encoding="utf-8")
     return [*paths, outdir / REPORT_PATH]
 
@@ -149,6 +175,7 @@ def _render(
     *,
     params: Mapping[str, Any],
     versions: str,
+    run_info: Mapping[str, Any] | None,
     top_n: int,
 ) -> str:
     curves = tables["curves"]
@@ -194,6 +221,7 @@ def _render(
             else None,
         },
         "threshold": DELTA_THRESHOLD,
+        "run": _run_rows(run_info) if run_info else None,
         "params": _html_table(pd.DataFrame(_flatten(params), columns=["parameter", "value"])),
         "versions": _versions(versions),
     }
@@ -265,6 +293,21 @@ def _top_gene_tables(consensus: pd.DataFrame, *, top_n: int) -> list[dict]:
             }
         )
     return shown
+
+
+def _run_rows(run_info: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The run record as (label, text) rows; a field the run did not have shows as "–"."""
+    revision = " · ".join(
+        f"{label} {run_info[key]}"
+        for key, label in (("version", "version"), ("revision", "revision"), ("commit", "commit"))
+        if run_info.get(key)
+    )
+    return [
+        ("Command line", _cell(run_info.get("command_line"))),
+        ("Run name", _cell(run_info.get("run_name"))),
+        ("Pipeline revision", revision or "–"),
+        ("Nextflow version", _cell(run_info.get("nextflow_version"))),
+    ]
 
 
 def _versions(text: str) -> dict:

@@ -38,14 +38,31 @@ def extArgs(args) {
 }
 
 // All parameter definitions of the schema, flattened over its $defs groups.
+// userFile: the pipeline's own folder may hold '[' or '*' (a checkout in "proj[1]/").
 def schemaProperties(schemaPath) {
-    def schema = new JsonSlurper().parse(file(schemaPath).toFile())
+    def schema = new JsonSlurper().parse(userFile(schemaPath.toString()).toFile())
     def props = [:]
     schema['$defs'].each { group, body -> props.putAll(body.properties ?: [:]) }
     return props
 }
 
 def kebabToSnake(String name) { name.replace('-', '_') }
+
+// A value's JSON Schema type: Nextflow parses `--x true` as a Boolean and `--x 5` as an Integer.
+def jsonType(value) {
+    if (value instanceof Boolean) return 'boolean'
+    if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) return 'integer'
+    if (value instanceof Number) return 'number'
+    if (value instanceof CharSequence) return 'string'
+    return value instanceof List ? 'array' : value instanceof Map ? 'object' : value.getClass().simpleName
+}
+
+// JSON Schema equality (enum): true is not 'true', 1 is not '1'; 1 and 1.0 are equal.
+def sameJsonValue(a, b) {
+    def ka = jsonType(a), kb = jsonType(b)
+    if (ka in ['integer', 'number'] && kb in ['integer', 'number']) return (a as BigDecimal) == (b as BigDecimal)
+    return ka == kb && a.toString() == b.toString()
+}
 
 /*
  * Every problem with the parameters, one line each: unknown names, wrong types,
@@ -70,22 +87,22 @@ def parameterErrors(params, schemaPath) {
             if (spec.required_param) errors << "--${name}: required"
             return
         }
-        def type = spec.type instanceof List ? spec.type.find { it != 'null' } : spec.type
-        def ok = true
-        switch (type) {
-            case 'boolean': ok = value instanceof Boolean; break
-            case 'integer': ok = (value instanceof Integer || value instanceof Long || value instanceof BigInteger); break
-            case 'number':  ok = value instanceof Number; break
-            case 'string':  ok = !(value instanceof Boolean) && (value instanceof CharSequence || value instanceof Number); break
-        }
-        if (!ok) {
-            errors << "--${name}: expected ${type}, got '${value}' (${value.getClass().simpleName})"
+        // Types, enum and pattern as JSON Schema reads them (tests/pipeline/test_params.py
+        // checks both agree): the schema lists the types a value may have, e.g.
+        // ["string", "integer"] where `--seeds 5` (an Integer, as Nextflow parses the
+        // command line) is as valid as '1,2'; enum compares type and value; pattern
+        // applies to strings only.
+        def types = (spec.type instanceof List ? spec.type : [spec.type]).findAll { it != null && it != 'null' }
+        def kind = jsonType(value)
+        if (types && !types.any { it == kind || (it == 'number' && kind == 'integer') }) {
+            def hint = (kind in ['integer', 'number'] && spec.format in ['file-path', 'path']) ? " (a file named like a number: give ./${value})" : ''
+            errors << "--${name}: expected ${types.join(' or ')}, got '${value}' (${kind})${hint}"
             return
         }
-        if (spec.enum && !(value.toString() in spec.enum.collect { it.toString() })) {
-            errors << "--${name}: '${value}' is not one of ${spec.enum.join(', ')}"
+        if (spec.enum != null && !spec.enum.any { sameJsonValue(it, value) }) {
+            errors << "--${name}: '${value}' is not one of ${spec.enum*.toString().unique().join(', ')}"
         }
-        if (spec.pattern && !(value.toString() ==~ spec.pattern)) {
+        if (spec.pattern && value instanceof CharSequence && !(value.toString() ==~ spec.pattern)) {
             errors << "--${name}: '${value}' does not match ${spec.pattern}${spec.pattern_help ? ' (' + spec.pattern_help + ')' : ''}"
         }
         if (spec.minimum != null && value instanceof Number && value < spec.minimum) {
@@ -105,21 +122,23 @@ def parameterErrors(params, schemaPath) {
             if (problem) errors << "--${name}: '${value}' ${problem}"
         }
     }
-    // Combinations the schema cannot express.
-    if (params.baseline == 'class_mean' && !params.baseline_class) {
+    // Combinations the schema cannot express. `given`, not Groovy truth: --baseline_class 0
+    // is a class (an Integer 0, as Nextflow parses it), not a missing option.
+    def given = { v -> v != null && v != '' }
+    if (params.baseline == 'class_mean' && !given(params.baseline_class)) {
         errors << "--baseline class_mean needs --baseline_class (the class whose training mean is the baseline)"
     }
-    if (params.baseline_class && !('baseline_class' in unsafe) && !(params.baseline in ['class_mean', 'paper'])) {
+    if (given(params.baseline_class) && !('baseline_class' in unsafe) && !(params.baseline in ['class_mean', 'paper'])) {
         // ATTRIBUTE would refuse it, after IMPORT, PREPARE and TRAIN have published.
         errors << "--baseline_class: used only with --baseline class_mean (the class whose training mean is the baseline)"
     }
-    if (params.baseline == 'paper' && params.input) {
+    if (params.baseline == 'paper' && params.input && !('input' in unsafe) && !isSamplesheet(params.input, params.input_format)) {
         errors << "--baseline paper is the paper's choice per simulation; for --input give zero (PanCan) or class_mean (BRCA, KIRC), see README"
     }
-    if (params.baseline == 'paper' && (params.baseline_class || params.studied_classes)) {
+    if (params.baseline == 'paper' && (given(params.baseline_class) || given(params.studied_classes))) {
         errors << "--baseline paper sets the baseline class and the studied classes itself; drop --baseline_class/--studied_classes"
     }
-    if ((params.labels || params.label_key || params.input_format) && !params.input) {
+    if ((params.labels || given(params.label_key) || params.input_format) && !params.input) {
         errors << "--labels/--label_key/--input_format describe --input, which is not set"
     }
     if (params.seeds != null && !('seeds' in unsafe) && parseSeeds(params.seeds.toString()).isEmpty()) {
@@ -247,6 +266,19 @@ def validateText(params) {
     failOn(controlCharacterErrors(params))
 }
 
+/*
+ * --container_registry becomes part of each task's image name, which Nextflow
+ * writes unquoted into the `docker run ... <image>` line of .command.run: a value
+ * holding `$(...)` would run there. So its schema pattern is checked even with
+ * --validate_params false (a control character is refused by validateText).
+ */
+def containerRegistryErrors(params, schemaPath) {
+    def value = params.container_registry
+    def pattern = schemaProperties(schemaPath).container_registry.pattern
+    (value == null || hasControlCharacter(value) || value.toString() ==~ pattern) ? [] :
+        ["--container_registry: '${value}' does not match ${pattern} (checked even with --validate_params false: it reaches the container engine's command line unquoted)"]
+}
+
 def failOn(errors) {
     if (errors) {
         error("Invalid parameters:\n  " + errors.join('\n  '))
@@ -254,14 +286,15 @@ def failOn(errors) {
 }
 
 def helpMessage(schemaPath) {
-    def schema = new JsonSlurper().parse(file(schemaPath).toFile())
+    def schema = new JsonSlurper().parse(userFile(schemaPath.toString()).toFile())
     def lines = ["genexai ${workflow.manifest.version}: ${schema.description}", '',
                  'Usage: nextflow run . -profile <test,local|docker|singularity|...> [--param value ...]', '']
     schema['$defs'].each { group, body ->
         lines << "${body.title}:"
         body.properties.each { name, spec ->
             def dflt = spec.containsKey('default') ? " [default: ${spec.default}]" : ''
-            def choices = spec.enum ? " (${spec.enum.join('|')})" : ''
+            // unique: ig_target's enum holds true and 'true' (the command line's Boolean and its text).
+            def choices = spec.enum ? " (${spec.enum*.toString().unique().join('|')})" : ''
             lines << String.format('  --%-24s %s%s%s', name, spec.description ?: '', choices, dflt)
         }
         lines << ''
@@ -291,7 +324,7 @@ def parseSeeds(String text) {
  */
 def sourceDigest(dir) {
     def md = java.security.MessageDigest.getInstance('SHA-256')
-    def root = file(dir)
+    def root = userFile(dir.toString())
     def files = []
     root.eachFileRecurse(groovy.io.FileType.FILES) { f ->
         if (!f.toString().contains('__pycache__') && !f.name.endsWith('.pyc')) files << f
@@ -314,4 +347,250 @@ def guessFormat(String name) {
     if (n.endsWith('.h5ad')) return 'h5ad'
     if (n ==~ /.*\.(csv|tsv|txt)(\.gz)?$/) return 'table'
     return null
+}
+
+/*
+ * Samplesheets (--input): one row per dataset, described by
+ * assets/schema_input.json, the one source of truth for its columns (nf-schema's
+ * samplesheetToList would need a plugin). A file is a samplesheet when
+ * --input_format is samplesheet, or when it is a .csv/.tsv whose header starts
+ * with the column `id` and holds the column `input`; an expression table's
+ * header names samples or genes, so neither is ever read as the other.
+ */
+def isSamplesheet(path, format) {
+    if (format) return format == 'samplesheet'
+    def f = userFile(path.toString())
+    if (!(f.name.toLowerCase() ==~ /.*\.(csv|tsv)$/) || !java.nio.file.Files.isRegularFile(f)) return false
+    def first = null
+    f.withReader('UTF-8') { first = it.readLine() }
+    if (first == null) return false
+    def header = splitRecord(first.replaceFirst(/^\uFEFF/, ''), f.name.toLowerCase().endsWith('.tsv') ? '\t' : ',')
+    return header && header[0]?.trim() == 'id' && header*.trim().contains('input')
+}
+
+/*
+ * One record of a CSV/TSV line: fields split on `sep`, a field in double quotes
+ * may hold `sep`, and "" inside quotes is one quote (RFC 4180). Null when a
+ * quote is left open (a field spanning lines is not allowed in a samplesheet).
+ */
+def splitRecord(String line, String sep) {
+    def fields = []
+    def field = new StringBuilder()
+    def quoted = false
+    int i = 0
+    while (i < line.length()) {
+        def c = line.charAt(i) as String
+        if (quoted) {
+            if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) as String == '"') { field << '"'; i++ }
+            else if (c == '"') quoted = false
+            else field << c
+        } else if (c == '"') {
+            quoted = true
+        } else if (c == sep) {
+            fields << field.toString(); field = new StringBuilder()
+        } else {
+            field << c
+        }
+        i++
+    }
+    if (quoted) return null
+    fields << field.toString()
+    return fields
+}
+
+// A path from a samplesheet cell: relative paths are read from the samplesheet's folder.
+def sheetPath(String value, sheet) {
+    if (value.contains('://') || java.nio.file.Paths.get(value).isAbsolute()) return value
+    return userFile(sheet.toString()).toAbsolutePath().parent.resolve(value).normalize().toString()
+}
+
+// Why a samplesheet cell is invalid for its column's schema, or null.
+def cellProblem(String value, Map spec) {
+    if (spec.enum && !(value in spec.enum)) return "'${value}' is not one of ${spec.enum.join(', ')}"
+    if (spec.pattern && !(value ==~ spec.pattern)) return "'${value}' does not match ${spec.pattern}"
+    if (spec.format in ['file-path', 'path'] && spec.exists) {
+        def problem = pathProblem(value)
+        if (problem) return "'${value}' ${problem}"
+    }
+    return null
+}
+
+/*
+ * The rows of a samplesheet as import metas, or every problem found, one line
+ * each naming the row (data rows count from 1; the header is line 1), the
+ * column and what is wrong. Empty cells take the parameter of the same name;
+ * the values a dataset's tasks need are resolved here, once.
+ */
+def samplesheetRows(String path, String schemaPath, List reservedIds) {
+    def schema = new JsonSlurper().parse(userFile(schemaPath).toFile())
+    def columns = schema.items.properties
+    def required = schema.items.required
+    def sheet = userFile(path)
+    def sep = sheet.name.toLowerCase().endsWith('.tsv') ? '\t' : ','
+    def where = "--input ${path}"
+    def lines = sheet.getText('UTF-8').replaceFirst(/^\uFEFF/, '').readLines()
+    def header = lines ? splitRecord(lines[0], sep)*.trim() : null
+    if (!header) return [errors: ["${where}: line 1: the header is missing or has an unclosed quote"]]
+    def errors = []
+    header.findAll { !(it in columns.keySet()) }.each {
+        errors << "${where}: unknown column '${it}' (columns: ${columns.keySet().join(', ')})"
+    }
+    header.countBy { it }.findAll { k, n -> n > 1 }.each { k, n -> errors << "${where}: column '${k}' appears ${n} times" }
+    (required - header).each { errors << "${where}: required column '${it}' is missing" }
+    if (errors) return [errors: errors]
+    def metas = []
+    def seen = [:]
+    int row = 0
+    lines.drop(1).eachWithIndex { text, index ->
+        if (!text.trim()) return
+        row++
+        def at = "${where}: row ${row} (line ${index + 2})"
+        def cells = splitRecord(text, sep)
+        if (cells == null) { errors << "${at}: a quote is not closed"; return }
+        if (cells.size() != header.size()) {
+            errors << "${at}: ${cells.size()} fields, but the header has ${header.size()}"
+            return
+        }
+        def values = [header, cells*.trim()].transpose().collectEntries { k, v -> [k, v ?: null] }
+        required.findAll { values[it] == null }.each { errors << "${at}, column '${it}': required, but empty" }
+        ['input', 'labels'].each { if (values[it] != null) values[it] = sheetPath(values[it], path) }
+        values.each { name, value ->
+            if (value == null) return
+            if (hasControlCharacter(value)) { errors << "${at}, column '${name}': contains a control character"; return }
+            def problem = cellProblem(value, columns[name])
+            if (problem) errors << "${at}, column '${name}': ${problem}; expected ${columns[name].errorMessage}"
+        }
+        def id = values.id
+        if (id != null && seen.containsKey(id)) errors << "${at}, column 'id': '${id}' is also row ${seen[id]}'s id"
+        else if (id != null && id in reservedIds) errors << "${at}, column 'id': '${id}' is also a simulation of --simulate"
+        if (id != null) seen[id] = row
+        def format = values.format ?: (values.input ? guessFormat(userFile(values.input).name) : null)
+        if (values.input && !format) errors << "${at}, column 'format': cannot tell the format of '${userFile(values.input).name}'; give it"
+        // Empty cells: the run's parameters. --baseline paper is the paper's choice per simulation only.
+        def baseline = values.baseline ?: params.baseline
+        if (baseline == 'paper') {
+            errors << "${at}, column 'baseline': --baseline paper applies to simulations only; give zero or class_mean here"
+        }
+        def baselineClass = values.baseline_class ?: (values.baseline ? null : params.baseline_class)
+        if (baseline == 'class_mean' && !baselineClass) {
+            errors << "${at}, column 'baseline_class': baseline class_mean needs the class whose training mean is the baseline"
+        }
+        if (values.baseline_class && baseline != 'class_mean') {
+            errors << "${at}, column 'baseline_class': used only with baseline class_mean"
+        }
+        metas << [
+            id: id, format: format, simulated: false,
+            input: values.input, input_name: values.input, labels: values.labels, labels_name: values.labels,
+            label_key: values.label_key ?: params.label_key,
+            transform: values.transform ?: params.transform,
+            baseline: baseline, baseline_class: baselineClass,
+            studied_classes: values.studied_classes ?: params.studied_classes,
+            row: row,
+        ]
+    }
+    if (!metas && !errors) errors << "${where}: no rows below the header"
+    return [errors: errors, metas: metas]
+}
+
+/*
+ * Parameters checked, then the input channels: the simulations of --simulate
+ * (test when neither it nor --input is given) and the imports of --input, a
+ * single expression file or a samplesheet of several.
+ */
+workflow PIPELINE_INITIALISATION {
+    take:
+    schema         // nextflow_schema.json
+    schema_input   // assets/schema_input.json
+
+    main:
+    if (params.validate_params) {
+        validateParameters(params, schema)
+    } else {
+        validateText(params)   // control characters: refused even without validation
+        failOn(containerRegistryErrors(params, schema))
+    }
+    def configs = params.simulate ? params.simulate.tokenize(',')*.trim() : (params.input ? [] : ['test'])
+    def datasets = []
+    if (params.input && isSamplesheet(params.input, params.input_format)) {
+        def single = ['labels', 'dataset_name'].findAll { params[it] }
+        if (single) {
+            error("Invalid parameters:\n  " + single.collect { "--${it}: describes a single --input file; with a samplesheet give it per row" }.join('\n  '))
+        }
+        def sheet = samplesheetRows(params.input.toString(), schema_input, configs)
+        failOn(sheet.errors)
+        datasets = sheet.metas.collect { meta ->
+            def where = "input row ${meta.row}, column"
+            def labels = meta.labels ? stageableFile("${where} 'labels'", meta.labels, workflow.workDir) : []
+            [meta.findAll { k, v -> !(k in ['input', 'labels', 'row']) }, stageableFile("${where} 'input'", meta.input, workflow.workDir), labels]
+        }
+    } else if (params.input) {
+        def data = userFile(params.input.toString())   // glob characters are literal
+        def format = params.input_format ?: guessFormat(data.name)
+        if (!format) {
+            error("--input_format: cannot tell the format of '${data.name}'; give --input_format")
+        }
+        def name = params.dataset_name ?: datasetName(data.baseName.replaceAll(/\.(csv|tsv|txt)$/, ''))
+        // input_name/labels_name: the user's own paths, for messages (files are staged under fixed names).
+        def meta = [id: name, format: format, simulated: false, input_name: params.input.toString(),
+                    labels_name: params.labels ? params.labels.toString() : null]
+        def labels = params.labels ? stageableFile('labels', params.labels.toString(), workflow.workDir) : []
+        datasets = [[meta, stageableFile('input', params.input.toString(), workflow.workDir), labels]]
+    }
+
+    emit:
+    simulations = Channel.fromList(configs).map { config -> [id: config, config: config, simulated: true] }
+    imports     = Channel.fromList(datasets)
+}
+
+// In a function: inside the onComplete closure of a workflow block, `workflow` is not the run's metadata.
+def completionSummary() {
+    if (workflow.success) {
+        log.info "genexai: done. Results in ${params.outdir}/ (report: ${params.outdir}/report/report.html)"
+    }
+}
+
+workflow PIPELINE_COMPLETION {
+    main:
+    workflow.onComplete { completionSummary() }
+}
+
+/*
+ * Provenance: which pipeline code and which Nextflow ran. Nothing here may
+ * change between two runs of the same code, since REPORT and MULTIQC read
+ * software_versions.yml and -resume must keep them: no timestamp, no run name.
+ */
+
+// The commit of the pipeline: workflow.commitId for a pipeline Nextflow pulled
+// (nextflow run owner/repo -r ...); for a local folder (commitId null), the
+// commit its git checkout is at, read by the local git (no network), or null
+// when the folder is not a checkout or git is absent.
+def pipelineCommit() {
+    if (workflow.commitId) {
+        return workflow.commitId
+    }
+    try {
+        def proc = ['git', '-C', projectDir.toString(), 'rev-parse', '--verify', '-q', 'HEAD'].execute()
+        def out = new StringBuilder()
+        // Waits for the output to be read too (consumeProcessOutput + waitFor
+        // may return before the reader thread has it, losing the commit).
+        proc.waitForProcessOutput(out, new StringBuilder())
+        def sha = out.toString().trim()
+        return proc.exitValue() == 0 && sha ==~ /[0-9a-f]{40}/ ? sha : null
+    } catch (IOException e) {
+        return null   // no git on this machine
+    }
+}
+
+// nf-core's getWorkflowVersion: 'v<manifest.version>', '-g<short commit>' when known.
+def workflowVersion() {
+    def version = workflow.manifest.version ? "v${workflow.manifest.version}" : ''
+    def commit = pipelineCommit()
+    return (commit ? "${version}-g${commit.take(7)}" : version).toString()
+}
+
+// software_versions.yml's workflow entry, in nf-core's form (workflowVersionToYAML).
+def workflowVersionsYaml() {
+    // A String, not a GString: the channel's items are serialised for the cache,
+    // and nextflow.version (a VersionNumber) cannot be.
+    return "Workflow:\n    genexai: ${workflowVersion()}\n    Nextflow: ${nextflow.version}\n".toString()
 }
