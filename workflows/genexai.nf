@@ -115,10 +115,11 @@ workflow GENEXAI {
     // Sorted as text: the same versions give the same file, so -resume keeps
     // MULTIQC. The workflow entry (pipeline version and commit, Nextflow
     // version) holds no timestamp or run name, so it keeps that property.
+    def commit = pipelineCommit()   // read once: software_versions.yml and the report's run table
     ch_versions_file = ch_versions
         .map { f -> f.text }
         .unique()
-        .mix(Channel.of(workflowVersionsYaml()))
+        .mix(Channel.of(workflowVersionsYaml(commit)))
         .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: true, newLine: false)
 
     ch_results = Channel.empty()
@@ -146,7 +147,7 @@ workflow GENEXAI {
         run_name        : workflow.runName,
         version         : workflow.manifest.version,
         revision        : workflow.revision,
-        commit          : pipelineCommit(),
+        commit          : commit,
         nextflow_version: nextflow.version.toString(),
     ]
     ch_run_info = Channel.of(groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(run_info)))

@@ -36,9 +36,10 @@ and ``pancan_xena`` → ``log2_zscore``; ``xena_htseq`` (BRCA, KIRC) →
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +134,8 @@ def import_data(
     """
     given = ((path, input_name), (labels, labels_name))
     shown = {str(Path(p)): name for p, name in given if p is not None and name is not None}
-    try:
-        return _import(
+    with _files_shown_as(shown):
+        source = read_source(
             path,
             format=format,
             labels=labels,
@@ -142,11 +143,30 @@ def import_data(
             layer=layer,
             use_raw=use_raw,
             transpose=transpose,
-            keep_labels=keep_labels,
-            drop_labels=drop_labels,
-            filter_genes=filter_genes,
             progress=progress,
         )
+        spec = SPECS[format]
+        record: dict[str, Any] = {"format": format, "files": source.files, "use_raw": use_raw}
+        for name, value in (("layer", layer), ("transpose", transpose)):
+            if value:
+                record[name] = value
+        return _filter(
+            source,
+            spec,
+            keep_labels=keep_labels if keep_labels is not None else spec.keep_labels,
+            drop_labels=drop_labels,
+            filter_genes=spec.filter_genes if filter_genes is None else filter_genes,
+            where=str(Path(path)),
+            labels_where=str(Path(labels)) if labels is not None else str(Path(path)),
+            record=record,
+        )
+
+
+@contextlib.contextmanager
+def _files_shown_as(shown: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise an :class:`InputError` with the paths in ``shown`` named as given there."""
+    try:
+        yield
     except InputError as exc:
         if not shown:
             raise
@@ -175,48 +195,6 @@ def rename_paths(message: str, names: Mapping[str, str]) -> str:
 def _printable(name: str) -> str:
     """``name`` with each non-printable character escaped as Python writes it (a backslash form)."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
-
-
-def _import(
-    path: str | Path,
-    *,
-    format: Format,
-    labels: str | Path | None,
-    label_key: str | None,
-    layer: str | None,
-    use_raw: bool,
-    transpose: bool,
-    keep_labels: Sequence[str] | None,
-    drop_labels: Sequence[str] | None,
-    filter_genes: bool | None,
-    progress: Callable[[int], Any] | None,
-) -> ad.AnnData:
-    """:func:`import_data`, naming the files by their paths."""
-    source = read_source(
-        path,
-        format=format,
-        labels=labels,
-        label_key=label_key,
-        layer=layer,
-        use_raw=use_raw,
-        transpose=transpose,
-        progress=progress,
-    )
-    spec = SPECS[format]
-    record: dict[str, Any] = {"format": format, "files": source.files, "use_raw": use_raw}
-    for name, value in (("layer", layer), ("transpose", transpose)):
-        if value:
-            record[name] = value
-    return _filter(
-        source,
-        spec,
-        keep_labels=keep_labels if keep_labels is not None else spec.keep_labels,
-        drop_labels=drop_labels,
-        filter_genes=spec.filter_genes if filter_genes is None else filter_genes,
-        where=str(Path(path)),
-        labels_where=str(Path(labels)) if labels is not None else str(Path(path)),
-        record=record,
-    )
 
 
 def _classes(labels: pd.Series) -> list[str]:

@@ -65,6 +65,38 @@ def sameJsonValue(a, b) {
 }
 
 /*
+ * Why a value of the right type breaks its schema entry, one line each without
+ * the parameter's name: enum, pattern, ranges, and a file that must exist. Both
+ * the parameters and the samplesheet's cells are checked by it.
+ */
+def valueProblems(value, Map spec) {
+    def problems = []
+    if (spec.enum != null && !spec.enum.any { sameJsonValue(it, value) }) {
+        problems << "'${value}' is not one of ${spec.enum*.toString().unique().join(', ')}"
+    }
+    if (spec.pattern && value instanceof CharSequence && !(value.toString() ==~ spec.pattern)) {
+        problems << "'${value}' does not match ${spec.pattern}${spec.pattern_help ? ' (' + spec.pattern_help + ')' : ''}"
+    }
+    if (spec.minimum != null && value instanceof Number && value < spec.minimum) {
+        problems << "${value} is below the minimum ${spec.minimum}"
+    }
+    if (spec.maximum != null && value instanceof Number && value > spec.maximum) {
+        problems << "${value} is above the maximum ${spec.maximum}"
+    }
+    if (spec.exclusiveMinimum != null && value instanceof Number && value <= spec.exclusiveMinimum) {
+        problems << "${value} must be above ${spec.exclusiveMinimum}"
+    }
+    if (spec.exclusiveMaximum != null && value instanceof Number && value >= spec.exclusiveMaximum) {
+        problems << "${value} must be below ${spec.exclusiveMaximum}"
+    }
+    if (spec.format in ['file-path', 'path'] && spec.exists) {
+        def problem = pathProblem(value.toString())
+        if (problem) problems << "'${value}' ${problem}"
+    }
+    return problems
+}
+
+/*
  * Every problem with the parameters, one line each: unknown names, wrong types,
  * values outside their enum or pattern, ranges, missing or unreadable files, and
  * contradictory combinations. An empty list means the parameters are valid.
@@ -99,28 +131,7 @@ def parameterErrors(params, schemaPath) {
             errors << "--${name}: expected ${types.join(' or ')}, got '${value}' (${kind})${hint}"
             return
         }
-        if (spec.enum != null && !spec.enum.any { sameJsonValue(it, value) }) {
-            errors << "--${name}: '${value}' is not one of ${spec.enum*.toString().unique().join(', ')}"
-        }
-        if (spec.pattern && value instanceof CharSequence && !(value.toString() ==~ spec.pattern)) {
-            errors << "--${name}: '${value}' does not match ${spec.pattern}${spec.pattern_help ? ' (' + spec.pattern_help + ')' : ''}"
-        }
-        if (spec.minimum != null && value instanceof Number && value < spec.minimum) {
-            errors << "--${name}: ${value} is below the minimum ${spec.minimum}"
-        }
-        if (spec.maximum != null && value instanceof Number && value > spec.maximum) {
-            errors << "--${name}: ${value} is above the maximum ${spec.maximum}"
-        }
-        if (spec.exclusiveMinimum != null && value instanceof Number && value <= spec.exclusiveMinimum) {
-            errors << "--${name}: ${value} must be above ${spec.exclusiveMinimum}"
-        }
-        if (spec.exclusiveMaximum != null && value instanceof Number && value >= spec.exclusiveMaximum) {
-            errors << "--${name}: ${value} must be below ${spec.exclusiveMaximum}"
-        }
-        if (spec.format in ['file-path', 'path'] && spec.exists) {
-            def problem = pathProblem(value.toString())
-            if (problem) errors << "--${name}: '${value}' ${problem}"
-        }
+        valueProblems(value, spec).each { errors << "--${name}: ${it}" }
     }
     // Combinations the schema cannot express. `given`, not Groovy truth: --baseline_class 0
     // is a class (an Integer 0, as Nextflow parses it), not a missing option.
@@ -404,17 +415,6 @@ def sheetPath(String value, sheet) {
     return userFile(sheet.toString()).toAbsolutePath().parent.resolve(value).normalize().toString()
 }
 
-// Why a samplesheet cell is invalid for its column's schema, or null.
-def cellProblem(String value, Map spec) {
-    if (spec.enum && !(value in spec.enum)) return "'${value}' is not one of ${spec.enum.join(', ')}"
-    if (spec.pattern && !(value ==~ spec.pattern)) return "'${value}' does not match ${spec.pattern}"
-    if (spec.format in ['file-path', 'path'] && spec.exists) {
-        def problem = pathProblem(value)
-        if (problem) return "'${value}' ${problem}"
-    }
-    return null
-}
-
 /*
  * The rows of a samplesheet as import metas, or every problem found, one line
  * each naming the row (data rows count from 1; the header is line 1), the
@@ -457,8 +457,9 @@ def samplesheetRows(String path, String schemaPath, List reservedIds) {
         values.each { name, value ->
             if (value == null) return
             if (hasControlCharacter(value)) { errors << "${at}, column '${name}': contains a control character"; return }
-            def problem = cellProblem(value, columns[name])
-            if (problem) errors << "${at}, column '${name}': ${problem}; expected ${columns[name].errorMessage}"
+            valueProblems(value, columns[name]).each {
+                errors << "${at}, column '${name}': ${it}; expected ${columns[name].errorMessage}"
+            }
         }
         def id = values.id
         if (id != null && seen.containsKey(id)) errors << "${at}, column 'id': '${id}' is also row ${seen[id]}'s id"
@@ -582,15 +583,14 @@ def pipelineCommit() {
 }
 
 // nf-core's getWorkflowVersion: 'v<manifest.version>', '-g<short commit>' when known.
-def workflowVersion() {
+def workflowVersion(commit) {
     def version = workflow.manifest.version ? "v${workflow.manifest.version}" : ''
-    def commit = pipelineCommit()
     return (commit ? "${version}-g${commit.take(7)}" : version).toString()
 }
 
 // software_versions.yml's workflow entry, in nf-core's form (workflowVersionToYAML).
-def workflowVersionsYaml() {
+def workflowVersionsYaml(commit) {
     // A String, not a GString: the channel's items are serialised for the cache,
     // and nextflow.version (a VersionNumber) cannot be.
-    return "Workflow:\n    genexai: ${workflowVersion()}\n    Nextflow: ${nextflow.version}\n".toString()
+    return "Workflow:\n    genexai: ${workflowVersion(commit)}\n    Nextflow: ${nextflow.version}\n".toString()
 }
