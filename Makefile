@@ -9,6 +9,8 @@ VENV_DEV := .venv-dev
 ACTIONLINT_VERSION := v1.7.12
 # The Go toolchain that builds it: the one on PATH, else the usual install location.
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+# The browser of the report's browser test (see setup-dev below).
+CHROMIUM := /usr/bin/chromium
 NEXTFLOW := scripts/nextflow
 PROFILE ?= local
 OUTDIR ?= results
@@ -18,7 +20,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make setup   create .venv (pinned) and the Nextflow engine (.nf/)"
-	@echo "make setup-dev  create .venv-dev (development tools: nf-core lint, shellcheck) from requirements-dev.lock, and actionlint (needs go)"
+	@echo "make setup-dev  create .venv-dev (development tools: nf-core lint, shellcheck, playwright) from requirements-dev.lock, actionlint (needs go) and Debian's chromium (needs root)"
 	@echo "make run     setup, then run the pipeline on a small simulation into $(OUTDIR)/"
 	@echo "make test    setup, then the whole test suite (incl. real Nextflow runs)"
 	@echo "make paper   setup, then the paper's simulated study (-profile paper, ~1 h) into results-paper/"
@@ -34,7 +36,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # make test needs it (tests/pipeline/test_nfcore_lint.py); make run does not.
-setup-dev: $(VENV_DEV)/.installed $(VENV_DEV)/.actionlint-$(ACTIONLINT_VERSION)
+setup-dev: $(VENV_DEV)/.installed $(VENV_DEV)/.actionlint-$(ACTIONLINT_VERSION) $(CHROMIUM)
 
 $(VENV_DEV)/.installed: requirements-dev.lock
 	test -x $(VENV_DEV)/bin/python || $(PYTHON) -m venv $(VENV_DEV)
@@ -52,6 +54,16 @@ $(VENV_DEV)/.actionlint-$(ACTIONLINT_VERSION):
 	GOBIN=$(abspath $(VENV_DEV))/bin GOFLAGS=-buildvcs=false $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	$(VENV_DEV)/bin/actionlint --version | grep -qx '$(ACTIONLINT_VERSION)'
 	touch $@
+
+# Headless Chromium for tests/report/test_browser.py, which playwright (requirements-dev.lock)
+# drives: playwright's own browser download needs a CDN these machines cannot reach, so
+# the browser is Debian's. A file target: once /usr/bin/chromium exists, nothing runs.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make setup-dev: $@ is missing and there is no apt-get to install Debian's chromium; install Chromium so that $@ exists" >&2; exit 1; }
+	@test "$$(id -u)" = 0 || { echo "make setup-dev: $@ is missing; installing Debian's chromium needs root: run as root, or: sudo apt-get install -y --no-install-recommends chromium" >&2; exit 1; }
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+	test -x $@
 
 .nf/engine: scripts/install-nextflow.sh scripts/nextflow-pom.xml
 	scripts/install-nextflow.sh

@@ -28,6 +28,7 @@ def gene_scores(
     classes=("A", "B"),
     genes=None,
     dataset="D",
+    method="integrated_gradients",
 ) -> ad.AnnData:
     """EVALUATE's gene scores of one run: signed class means and the overall mean."""
     rng = np.random.default_rng([zlib.crc32(model.encode()), seed])
@@ -38,7 +39,12 @@ def gene_scores(
         var=pd.DataFrame({keys.OVERALL: rng.standard_normal(len(genes))}, index=genes),
     )
     scores.uns[keys.UNS] = {
-        keys.EVALUATE: {keys.DATASET: dataset, keys.MODEL: model, keys.SEED: seed}
+        keys.EVALUATE: {
+            keys.DATASET: dataset,
+            keys.MODEL: model,
+            keys.SEED: seed,
+            keys.METHOD: method,
+        }
     }
     return scores
 
@@ -151,6 +157,11 @@ def test_scores_of_evaluate_give_the_former_stability(evaluation_run):
             r"expected runs of one dataset, found \['D', 'E'\]",
             id="datasets",
         ),
+        pytest.param(
+            lambda: [gene_scores("LR", 0), gene_scores("LR", 1, method="wilcoxon")],
+            r"expected runs of one method, found \['integrated_gradients', 'wilcoxon'\]",
+            id="methods",
+        ),
     ],
 )
 def test_stability_errors(make, message):
@@ -158,7 +169,7 @@ def test_stability_errors(make, message):
         stability(make())
 
 
-@pytest.mark.parametrize("key", [keys.SEED, keys.MODEL])
+@pytest.mark.parametrize("key", [keys.SEED, keys.MODEL, keys.METHOD])
 def test_missing_run_field_is_an_error(key):
     scores = gene_scores("LR", 0)
     del scores.uns[keys.UNS][keys.EVALUATE][key]

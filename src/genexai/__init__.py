@@ -39,11 +39,13 @@ STEPS: dict[str, str] = {
     "simulate": "simulate",
     "import_data": "import_data",
     "prepare": "prepare",
+    "rank_genes": "rank_genes",
     "graph": "graph_from_adata",
     "train": "fit",
     "attribute": "attribute",
     "evaluate": "evaluate",
     "stability": "stability",
+    "biomarkers": "biomarkers",
     "report": "write_report",
 }
 

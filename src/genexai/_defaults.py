@@ -68,7 +68,13 @@ DEFAULTS = Schedule()
 # genexai.attribution ------------------------------------------------------
 
 Method = Literal[
-    "integrated_gradients", "saliency", "input_x_gradient", "deeplift", "gradient_shap", "random"
+    "integrated_gradients",
+    "saliency",
+    "input_x_gradient",
+    "deeplift",
+    "gradient_shap",
+    "random",
+    "coefficients",
 ]
 #: Default Gauss–Legendre nodes of the first pass (method.md §5).
 N_STEPS = 3000
@@ -85,6 +91,41 @@ N_SAMPLES = 50
 #: Default seed of the random methods (:class:`~genexai.attribution.GradientShap`,
 #: :class:`~genexai.attribution.RandomAttribution`).
 SEED = 0
+
+# genexai.rank_genes -------------------------------------------------------
+
+#: Classical, model-free rankings (RANK_GENES): per class, a score per gene
+#: from the training split only. ATTRIBUTE takes them as global methods.
+Ranking = Literal["wilcoxon", "t_test", "mutual_info"]
+RANKINGS: tuple[str, ...] = get_args(Ranking)
+#: Methods that give one score vector per class, not one per example
+#: (``uns["genexai"]["attribute"]["scope"] == "global"``): EVALUATE computes
+#: only the metrics a global ranking defines.
+GLOBAL_METHODS: tuple[str, ...] = ("coefficients", *RANKINGS)
+
+# genexai.biomarkers -------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    """The verdict's thresholds (genexai.biomarkers' module docstring)."""
+
+    #: ``sufficient``: keep_accuracy >= this, %.
+    sufficiency: float = 95.0
+    #: ``necessary``: remove_drop - random_drop >= this, percentage points.
+    necessity_margin: float = 10.0
+    #: ``stable``: mean Jaccard of the seeds' top-k sets >= this, in [0, 1].
+    stability: float = 0.5
+    #: ``true``: precision >= this, %.
+    truth: float = 50.0
+
+
+THRESHOLDS = Thresholds()
+#: Default method of ``*.biomarkers.tsv``.
+PRIMARY_METHOD = "integrated_gradients"
+#: Default genes per class of BIOMARKERS; EVALUATE's ``--biomarker-k`` must be
+#: the same, so that its per-class curves hold the points at k.
+BIOMARKER_TOP_K = 20
 
 # genexai.attribute --------------------------------------------------------
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import __version__, io, keys
-from ._defaults import BATCH_SIZE, Target
+from ._defaults import BATCH_SIZE, GLOBAL_METHODS, RANKINGS, Ranking, Target
 from .attribution import (
     METHODS,
     N_SAMPLES,
@@ -29,6 +29,7 @@ from .attribution import (
     SEED,
     TOLERANCE,
     Attribution,
+    ClassScores,
     Method,
     default_max_steps,
 )
@@ -42,7 +43,8 @@ def attribute(
     adata: ad.AnnData,
     model: nn.Module,
     *,
-    method: Method = "integrated_gradients",
+    method: Method | Ranking = "integrated_gradients",
+    rankings: ad.AnnData | None = None,
     baseline: BaselineKind | np.ndarray = "zero",
     baseline_class: str | None = None,
     reference: ad.AnnData | None = None,
@@ -73,8 +75,14 @@ def attribute(
         moved to ``device``. IG uses the fast hidden-space path when the model
         has the first-linear-layer contract, captum otherwise.
     method
-        One of :data:`genexai.attribution.METHODS`. Default:
-        ``"integrated_gradients"``.
+        One of :data:`genexai.attribution.METHODS`, or a classical ranking
+        (``wilcoxon``, ``t_test``, ``mutual_info``; needs ``rankings``).
+        Default: ``"integrated_gradients"``.
+    rankings
+        RANK_GENES's file for a ranking ``method``: classes x genes, ``X`` the
+        scores, ``obs_names`` the model's classes (any order),
+        ``uns["genexai"]["rank_genes"]["method"]`` the method. Genes are
+        matched to the model by name. Refused for the other methods.
     baseline
         ``"zero"``; ``"class_mean"``, the mean of the ``reference`` rows of
         ``baseline_class``; or a ``(n_genes,)`` vector in the model's gene
@@ -119,17 +127,21 @@ def attribute(
       model's classes; ``obs["correct"]`` bool; ``obs["target"]`` int64, the
       explained class index; ``obs["target_prob"]``, ``obs["baseline_prob"]``
       float64: ``F(x)`` and ``F(b)`` (logits when ``target="logit"``);
-      ``obs["completeness_delta"]`` float64, ``|sum_g a_g - (F(x) - F(b))|``;
-      ``obs["n_steps"]`` int64, the nodes (IG) or samples (GradientShap)
-      used, 0 otherwise; ``obs["subclass"]`` when ``adata`` has it.
+      ``obs["completeness_delta"]`` float64, ``|sum_g a_g - (F(x) - F(b))|``,
+      and ``obs["n_steps"]`` int64, the nodes (IG) or samples (GradientShap)
+      used, 0 otherwise, both for the local methods only;
+      ``obs["subclass"]`` when ``adata`` has it.
     - ``varm["informative"]`` when ``adata`` has it.
     - ``uns["genexai"]["attribute"]``: ``method``, ``baseline_kind``,
       ``baseline`` ``(n_genes,)`` float32, ``baseline_class`` (class mean
       only), ``target_kind``, ``classes`` (studied), ``checkpoint_sha256``
       (when given), ``arch``, ``seed``, ``n_steps``, ``max_steps``,
-      ``tolerance`` (when not None), ``n_samples``, ``version``.
+      ``tolerance`` (when not None), ``n_samples``, ``version``, and
+      ``scope``: ``"global"`` for :data:`genexai._defaults.GLOBAL_METHODS`
+      (each example's row is its target class's score vector: the
+      coefficients' weight row, or the ranking's scores), else ``"local"``.
     """
-    _check_choice("method", method, get_args(Method))
+    _check_choice("method", method, (*get_args(Method), *RANKINGS))
     _check_choice("target", target, get_args(Target))
     if batch_size < 1:
         msg = f"batch_size: expected at least 1, found {batch_size}"
@@ -147,12 +159,14 @@ def attribute(
         msg = f"input: no example of the studied classes {studied} among {adata.n_obs} rows"
         raise InputError(msg)
     base, kind = _baseline(baseline, baseline_class, reference, genes, model_classes)
+    scores = _ranking_scores(rankings, method, genes, model_classes)
+    scope = "global" if method in GLOBAL_METHODS else "local"
 
     device = resolve_device(device)
     model.to(device)
     dtype = next(model.parameters(), torch.empty(0)).dtype
     explainer = _explainer(
-        METHODS[method],
+        ClassScores if scores is not None else METHODS[method],
         model,
         output="logit" if target == "logit" else "probability",
         n_steps=n_steps,
@@ -161,6 +175,7 @@ def attribute(
         n_samples=n_samples,
         internal_batch_size=internal_batch_size,
         seed=seed,
+        scores=scores,
     )
     b = torch.as_tensor(base, dtype=dtype, device=device)
     res = _explain(
@@ -178,7 +193,8 @@ def attribute(
     obs[keys.LABEL] = pd.Categorical.from_codes(codes[keep], categories=model_classes)
     obs[keys.PREDICTION] = pd.Categorical.from_codes(res["prediction"], categories=model_classes)
     obs[keys.CORRECT] = res["prediction"] == codes[keep]
-    for key in (keys.TARGET, keys.TARGET_PROB, keys.BASELINE_PROB, keys.DELTA, keys.N_STEPS):
+    local = (keys.DELTA, keys.N_STEPS) if scope == "local" else ()
+    for key in (keys.TARGET, keys.TARGET_PROB, keys.BASELINE_PROB, *local):
         obs[key] = res[key]
     if keys.SUBCLASS in adata.obs:
         obs[keys.SUBCLASS] = adata.obs[keys.SUBCLASS].iloc[keep].array
@@ -198,6 +214,7 @@ def attribute(
         keys.MAX_STEPS: default_max_steps(n_steps) if max_steps is None else max_steps,
         keys.N_SAMPLES: n_samples,
         keys.VERSION: __version__,
+        keys.SCOPE: scope,
     }
     if kind == "class_mean":
         params[keys.BASELINE_CLASS] = baseline_class
@@ -207,6 +224,39 @@ def attribute(
         params[keys.TOLERANCE] = tolerance
     io.step_uns(out, keys.ATTRIBUTE).update(params)
     return out
+
+
+def _ranking_scores(
+    rankings: ad.AnnData | None, method: str, genes: list[str], classes: list[str]
+) -> np.ndarray | None:
+    """The ranking's scores ``(n_classes, n_genes)`` float64 in the model's
+    class and gene order, or None for a method that is not a ranking."""
+    if method not in RANKINGS:
+        if rankings is not None:
+            msg = f"rankings: only used with the methods {list(RANKINGS)}, found method {method!r}"
+            raise InputError(msg)
+        return None
+    if rankings is None:
+        msg = f"rankings: method {method!r} needs RANK_GENES's rankings file, none given"
+        raise InputError(msg)
+    found = rankings.uns.get(keys.UNS, {}).get(keys.RANK_GENES, {}).get(keys.METHOD)
+    if found != method:
+        msg = (
+            f"rankings: uns[{keys.UNS!r}][{keys.RANK_GENES!r}][{keys.METHOD!r}] is {found!r}, "
+            f"expected the method {method!r}"
+        )
+        raise InputError(msg)
+    names = [str(c) for c in rankings.obs_names]
+    if sorted(names) != sorted(classes) or len(set(names)) != len(names):
+        msg = f"rankings: classes (obs_names) {names} are not the model's classes {classes}"
+        raise InputError(msg)
+    aligned = io.align_genes(rankings, genes, where="rankings")
+    scores = io.dense_rows(aligned.X, dtype=np.float64)
+    scores = scores[[names.index(c) for c in classes]]
+    if not np.isfinite(scores).all():
+        msg = "rankings: X holds scores that are not finite numbers"
+        raise InputError(msg)
+    return scores
 
 
 def _explainer(cls: type[Attribution], model: nn.Module, **options: Any) -> Attribution:

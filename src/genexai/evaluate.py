@@ -4,7 +4,7 @@ Every table carries the run in its ``dataset``, ``model``, ``seed`` and
 ``method`` columns (the gene scores in ``uns["genexai"]["evaluate"]``), so
 the steps after it never read them from file names.
 
-(At about 530 lines this module is over the 500-line guide on purpose: the
+(At about 600 lines this module is over the 500-line guide on purpose: the
 step function, its input checks and the builders of its five output tables
 are one contract, and read best in one file; the metrics are in
 :mod:`genexai.metrics`.)
@@ -32,10 +32,22 @@ metric                        variants
 With a graph, every ``fa*`` variant is repeated with the suffix
 ``_diffused`` (attributions diffused by ``Â`` before normalising).
 
+Global-scope attributions (``uns["genexai"]["attribute"]["scope"] ==
+"global"``: the coefficients and the classical rankings, one score vector
+per class) have no ``local`` PG variants, no OpenXAI rows, no ``fa``
+``local``/``global_intersect`` rows (each is skipped, not computed and
+dropped) and no completeness rows. A file without ``scope`` (written
+before it existed) is local.
+
 Curves (``curves``, :data:`genexai.keys.CURVE_COLUMNS`): ``keep_best``,
 ``remove_best``, ``random_kept`` (balanced accuracy, % against genes kept;
-:mod:`genexai.metrics.curves`) and the mean gap curves ``pgi_local``, …,
-``pgr`` (against genes replaced; :mod:`genexai.metrics.prediction_gaps`).
+:mod:`genexai.metrics.curves`), the mean gap curves ``pgi_local``, …,
+``pgr`` (against genes replaced; :mod:`genexai.metrics.prediction_gaps`),
+and per class ``class_keep_best:<class>``, ``class_remove_best:<class>``,
+``class_random_removed:<class>`` (% of the class's correctly classified
+examples still predicted as the class, against genes kept;
+:func:`genexai.metrics.curves.class_curves`, at ``biomarker_k`` and the gene
+grid).
 
 Top genes (``top_genes``, :data:`genexai.keys.TOP_GENES_COLUMNS` +
 ``informative``): per class, the ``top_n`` genes by ``|m_c|``, the class mean
@@ -64,6 +76,7 @@ import torch
 from torch import nn
 
 from . import __version__, io, keys
+from ._defaults import BIOMARKER_TOP_K
 from .errors import InputError
 from .graph import Graph
 from .metrics import (
@@ -77,6 +90,7 @@ from .metrics import (
     prediction_gaps,
 )
 from .metrics._common import group_means, stable_order, target_prob
+from .metrics.curves import class_curves
 from .models import model_meta
 
 log = logging.getLogger(__name__)
@@ -105,7 +119,8 @@ class EvaluationResult:
         example: ``example`` its name, ``delta`` float64
         ``|sum(a) - (F(x) - F(b))|`` (probability units), ``n_steps`` Int64
         (NA where ATTRIBUTE did not record it). No rows when the
-        attributions hold no ``obs["completeness_delta"]``.
+        attributions hold no ``obs["completeness_delta"]`` or are of the
+        global scope.
     gene_scores
         Classes with a correctly classified example × genes (model order):
         ``X`` float64 ``m_c``, the class mean of the L2-normalised
@@ -123,10 +138,33 @@ class EvaluationResult:
     gene_scores: ad.AnnData
 
 
-def progress_total(*, n_random: int, curve_random: int) -> int:
+#: ``uns["genexai"]["attribute"]["scope"]`` values (see :func:`attribution_scope`).
+SCOPES = ("local", "global")
+
+
+def attribution_scope(attributions: ad.AnnData) -> str:
+    """``"local"`` or ``"global"``: the attributions' ``scope`` (missing = local).
+
+    Raises :class:`InputError` for any other value.
+    """
+    params = attributions.uns.get(keys.UNS, {}).get(keys.ATTRIBUTE, {})
+    scope = str(params.get(keys.SCOPE, "local"))
+    if scope not in SCOPES:
+        msg = (
+            f"attributions: uns[{keys.UNS!r}][{keys.ATTRIBUTE!r}][{keys.SCOPE!r}]: "
+            f"expected one of {list(SCOPES)}, found {scope!r}"
+        )
+        raise InputError(msg)
+    return scope
+
+
+def progress_total(*, n_random: int, curve_random: int, scope: str = "local") -> int:
     """Number of ``progress(1)`` calls :func:`evaluate` makes: the prediction-gap
-    orders, the curves, then OpenXAI's gaps and the feature agreement (1 each)."""
-    return (6 + n_random) + (2 + curve_random) + 2
+    orders (two fewer for the global scope, without ``local``), the accuracy
+    curves, the per-class curves, then OpenXAI's gaps (local scope only) and
+    the feature agreement (1 each)."""
+    local = scope == "local"
+    return (4 + 2 * local + n_random) + 2 * (2 + curve_random) + (1 + local)
 
 
 def evaluate(
@@ -146,6 +184,7 @@ def evaluate(
     openxai_sigma: float = 0.1,
     openxai_samples: int = 50,
     openxai_max_examples: int = 500,
+    biomarker_k: int = BIOMARKER_TOP_K,
     batch_size: int = 64,
     progress: Callable[[int], Any] | None = None,
 ) -> EvaluationResult:
@@ -162,7 +201,8 @@ def evaluate(
         ATTRIBUTE's output: explained examples × genes, with ``obs``
         ``label``, ``correct``, ``target``, ``completeness_delta``,
         ``n_steps`` (and ``subclass``, ``varm["informative"]`` for
-        simulations) and the baseline in ``uns["genexai"]["attribute"]``.
+        simulations) and the baseline (and ``scope``, see
+        :func:`attribution_scope`) in ``uns["genexai"]["attribute"]``.
     dataset
         Written in the ``dataset`` column of every table and in the gene
         scores' ``uns``.
@@ -174,9 +214,12 @@ def evaluate(
     n_random
         Random orders of PGR. Default: 30.
     curve_random
-        Random orders of the ``random_kept`` curve. Default: 10.
+        Random orders of the ``random_kept`` curve, and random draws of the
+        ``class_random_removed`` curves. Default: 10.
     seed
-        Seed of the random orders and of the OpenXAI subset and noise. Default: 0.
+        Seed of the random orders, the OpenXAI subset and noise, and the
+        class curves' draws (four independent streams spawned from it).
+        Default: 0.
     precision_k
         ``k`` values of ``fa_precision@k``. Default: (10, 100).
     top_n
@@ -184,12 +227,18 @@ def evaluate(
     openxai_k, openxai_sigma, openxai_samples, openxai_max_examples
         :func:`genexai.metrics.openxai_prediction_gaps` ``k``, ``sigma``,
         ``n_samples``, ``max_examples``. Defaults: 100, 0.1, 50, 500.
+    biomarker_k
+        ``k`` of the per-class curves: the top-``k`` points of
+        ``class_keep_best``/``class_remove_best`` and the ``k`` genes of
+        ``class_random_removed``; at least 1, clamped to ``n_genes - 1``.
+        Default: 20.
     batch_size
         Examples per batch of the prediction gaps (see
         :func:`genexai.metrics.gap_curves`). Default: 64.
     progress
         Called with 1 after each order or curve, OpenXAI's gaps and the
-        feature agreement (:func:`progress_total` calls).
+        feature agreement (:func:`progress_total` calls, with the
+        attributions' scope).
 
     Returns
     -------
@@ -204,7 +253,10 @@ def evaluate(
         openxai_max_examples=openxai_max_examples,
         n_random=n_random,
         curve_random=curve_random,
+        biomarker_k=biomarker_k,
     )
+    scope = attribution_scope(attributions)
+    local = scope == "local"
     if model.training:
         msg = "model: expected an eval-mode model (as load_model returns), found training mode"
         raise InputError(msg)
@@ -235,7 +287,9 @@ def evaluate(
     a = io.dense_rows(att.X)
     _check_target_prob(att, model, x, target)
 
-    pg_rng, curve_rng, openxai_rng = np.random.default_rng(seed).spawn(3)
+    # spawn(4)[:3] are the children spawn(3) gave before the class curves'
+    # stream was added: the older streams, and their numbers, are unchanged.
+    pg_rng, curve_rng, openxai_rng, class_rng = np.random.default_rng(seed).spawn(4)
     pg, pg_curves = prediction_gaps(
         model,
         x,
@@ -249,6 +303,7 @@ def evaluate(
         n_random=n_random,
         seed=pg_rng,
         batch_size=batch_size,
+        local=local,
         progress=progress,
     )
     xc, lc, a_norm = x[correct], labels[correct], normalize_rows(a[correct])
@@ -265,21 +320,35 @@ def evaluate(
         seed=curve_rng,
         progress=progress,
     )
-    openxai = openxai_prediction_gaps(
+    by_class = class_curves(
         model,
         xc,
-        a[correct],
-        target[correct],
+        baseline,
         lc,
+        np.abs(means),
         class_names=classes,
-        k=openxai_k,
-        sigma=openxai_sigma,
-        n_samples=openxai_samples,
-        max_examples=openxai_max_examples,
-        seed=openxai_rng,
+        k=biomarker_k,
+        n_random=curve_random,
+        seed=class_rng,
+        progress=progress,
     )
-    if progress is not None:
-        progress(1)
+    openxai = None
+    if local:
+        openxai = openxai_prediction_gaps(
+            model,
+            xc,
+            a[correct],
+            target[correct],
+            lc,
+            class_names=classes,
+            k=openxai_k,
+            sigma=openxai_sigma,
+            n_samples=openxai_samples,
+            max_examples=openxai_max_examples,
+            seed=openxai_rng,
+        )
+        if progress is not None:
+            progress(1)
     agreement, task_sets = _agreement(
         att,
         prepared,
@@ -291,6 +360,7 @@ def evaluate(
         genes=genes,
         graph=graph,
         precision_k=precision_k,
+        local=local,
     )
     if progress is not None:
         progress(1)
@@ -301,21 +371,22 @@ def evaluate(
         "seed": int(meta.get(keys.SEED, 0)),
         "method": str(att.uns[keys.UNS][keys.ATTRIBUTE].get(keys.METHOD, "unknown")),
     }
-    metrics = pd.concat([pg, openxai, *agreement], ignore_index=True)
-    curves = pd.concat([pg_curves, curves], ignore_index=True)
+    metrics = pd.concat([pg, *([openxai] if local else []), *agreement], ignore_index=True)
+    curves = pd.concat([pg_curves, curves, by_class], ignore_index=True)
     top = _top_genes(means, present, genes, classes, top_n=top_n, informative=task_sets)
     extra = [keys.INFORMATIVE] if task_sets is not None else []
     return EvaluationResult(
         metrics=metrics.assign(**run)[list(keys.METRIC_COLUMNS)],
         curves=curves.assign(**run)[list(keys.CURVE_COLUMNS)],
         top_genes=top.assign(**run)[[*keys.TOP_GENES_COLUMNS, *extra]],
-        completeness=_completeness(att).assign(**run)[list(keys.COMPLETENESS_COLUMNS)],
+        completeness=_completeness(att, local=local).assign(**run)[list(keys.COMPLETENESS_COLUMNS)],
         gene_scores=_gene_scores(means, overall, lc, genes, classes, run=run),
     )
 
 
 def _check_options(**options: int) -> None:
-    """Counts must be at least 1; ``n_random`` and ``curve_random`` at least 0."""
+    """Counts (``biomarker_k`` too) must be at least 1; ``n_random`` and
+    ``curve_random`` at least 0."""
     for option, value in options.items():
         least = 0 if option in ("n_random", "curve_random") else 1
         if value < least:
@@ -335,9 +406,11 @@ def _agreement(
     genes: list[str],
     graph: Graph | None,
     precision_k: Sequence[int],
+    local: bool,
 ) -> tuple[list[pd.DataFrame], np.ndarray | None]:
     """FA tables (with ``_diffused`` ones given a graph) and each task class's
     informative genes ``(n_classes, n_genes)``; nothing without ground truth.
+    ``local`` as :func:`genexai.metrics.feature_agreement`'s.
 
     ``a``, ``a_norm`` and ``labels`` hold the correctly classified rows only.
     """
@@ -361,11 +434,13 @@ def _agreement(
         subclass_names=subclass_names,
         class_names=classes,
     )
-    tables = [feature_agreement(a_norm, truth, precision_k=precision_k)]
+    tables = [feature_agreement(a_norm, truth, precision_k=precision_k, local=local)]
     if graph is not None:
         diffused = diffuse(a, graph.align(genes, where="graph"))
         tables.append(
-            feature_agreement(diffused, truth, precision_k=precision_k, suffix="_diffused")
+            feature_agreement(
+                diffused, truth, precision_k=precision_k, suffix="_diffused", local=local
+            )
         )
     return tables, class_informative(informative, n_classes=len(classes))
 
@@ -486,10 +561,12 @@ def _top_genes(
     return pd.DataFrame(columns)
 
 
-def _completeness(att: ad.AnnData) -> pd.DataFrame:
-    """``example``, ``delta`` and ``n_steps`` of every explained example."""
-    if keys.DELTA not in att.obs:
-        log.warning("the attributions have no obs[%r]: no completeness rows", keys.DELTA)
+def _completeness(att: ad.AnnData, *, local: bool) -> pd.DataFrame:
+    """``example``, ``delta`` and ``n_steps`` of every explained example; none
+    for global-scope attributions, which have no completeness to report."""
+    if not local or keys.DELTA not in att.obs:
+        if local:
+            log.warning("the attributions have no obs[%r]: no completeness rows", keys.DELTA)
         return pd.DataFrame({"example": [], "delta": [], "n_steps": pd.array([], dtype="Int64")})
     n_steps = att.obs[keys.N_STEPS] if keys.N_STEPS in att.obs else pd.NA
     return pd.DataFrame(

@@ -82,6 +82,21 @@ TOLERANCE = "tolerance"  #: completeness tolerance, percentage points
 MAX_STEPS = "max_steps"  #: IG step cap of the per-example redo
 VERSION = "version"  #: genexai version that wrote the file
 
+#: uns[UNS][ATTRIBUTE][SCOPE]: "local" (one attribution per example) or
+#: "global" (each example carries its class's score vector: the classical
+#: rankings and the linear models' coefficients, genexai._defaults.GLOBAL_METHODS).
+SCOPE = "scope"
+
+# --- rank_genes (rows = classes, columns = genes) -------------------------
+RANK_GENES = "rank_genes"  #: uns[UNS][RANK_GENES]: method, seed, n_train, dataset, version
+#: layers of a rankings file (wilcoxon, t_test): class vs rest, training split.
+LOGFOLDCHANGES = "logfoldchanges"  #: log2 fold change (scanpy's)
+PVALS = "pvals"  #: two-sided p-value
+PVALS_ADJ = "pvals_adj"  #: Benjamini-Hochberg adjusted p-value (per class)
+#: obs[N_TRAIN] of a rankings file: int64 training samples of the class;
+#: uns[UNS][RANK_GENES][N_TRAIN]: int, all of them.
+N_TRAIN = "n_train"
+
 # --- evaluate ------------------------------------------------------------
 EVALUATE = "evaluate"
 #: uns[UNS][EVALUATE] fields of the gene scores (with SEED, METHOD, VERSION).
@@ -96,6 +111,7 @@ COMPLETENESS_COLUMNS = ("dataset", "model", "seed", "method", "example", "delta"
 #: Columns of a ``*.stability_summary.tsv`` (STABILITY), in order.
 STABILITY_SUMMARY_COLUMNS = (
     "dataset",
+    "method",
     "model_a",
     "model_b",
     "metric",
@@ -119,6 +135,7 @@ TOP_GENES_COLUMNS = ("dataset", "model", "seed", "method", "class", "rank", "gen
 #: Columns of a ``*.stability.tsv`` (STABILITY), in order.
 STABILITY_COLUMNS = (
     "dataset",
+    "method",
     "model_a",
     "seed_a",
     "model_b",
@@ -127,3 +144,64 @@ STABILITY_COLUMNS = (
     "variant",
     "value",
 )
+
+# --- biomarkers (per dataset: BIOMARKERS; REPORT reads them) ---------------
+#: Columns of a ``*.biomarkers.tsv``, in order; ``informative`` (bool) follows
+#: where the truth is known (simulations).
+BIOMARKER_COLUMNS = (
+    "dataset",
+    "method",
+    "class",
+    "rank",
+    "gene",
+    "mean_rank",
+    "rank_std",
+    "seed_fraction",
+    "model_fraction",
+    "n_runs",
+    "wilcoxon_logfc",
+    "wilcoxon_pval_adj",
+)
+#: Columns of a ``*.verdict.tsv``, in order: one row per method × class.
+VERDICT_COLUMNS = (
+    "dataset",
+    "method",
+    "class",
+    "k",
+    "n_runs",
+    "n_examples",
+    "sufficient_k",
+    "keep_accuracy",
+    "keep_accuracy_std",
+    "remove_drop",
+    "remove_drop_std",
+    "random_drop",
+    "random_drop_std",
+    "stability",
+    "precision",
+    "pathway_agreement",
+    "sufficient",
+    "necessary",
+    "stable",
+    "true",
+    "verdict",
+)
+#: Columns of a ``*.pathways.tsv``, in order; ``over_expressed`` (bool)
+#: follows on simulations.
+PATHWAY_COLUMNS = (
+    "dataset",
+    "method",
+    "model",
+    "class",
+    "gene_set",
+    "set_size",
+    "n_not_found",
+    "n_top",
+    "score_sum",
+    "score_mean",
+    "p_value",
+    "p_adj",
+    "rank",
+)
+#: The boolean column of a ``*.pathways.tsv`` on simulations.
+OVER_EXPRESSED = "over_expressed"

@@ -35,7 +35,7 @@ class RunScores:
 
     Attributes
     ----------
-    dataset, model, seed
+    dataset, model, seed, method
         From ``uns["genexai"]["evaluate"]``.
     scores
         Variants × genes, float64: ``overall`` then ``class:<name>`` for each
@@ -45,6 +45,7 @@ class RunScores:
     dataset: str
     model: str
     seed: int
+    method: str
     scores: pd.DataFrame
 
 
@@ -78,12 +79,12 @@ def run_scores(gene_scores: ad.AnnData, *, where: str) -> RunScores:
     gene_scores
         Classes × genes, ``X`` the signed class means ``m_c``,
         ``var["overall"]`` and ``uns["genexai"]["evaluate"]`` ``dataset``,
-        ``model``, ``seed``.
+        ``model``, ``seed``, ``method``.
     where
         Names the input in error messages (usually its file).
     """
     params = gene_scores.uns.get(keys.UNS, {}).get(keys.EVALUATE, {})
-    for key in (keys.DATASET, keys.MODEL, keys.SEED):
+    for key in (keys.DATASET, keys.MODEL, keys.SEED, keys.METHOD):
         if key not in params:
             msg = f"{where}: uns[{keys.UNS!r}][{keys.EVALUATE!r}][{key!r}] is missing"
             raise InputError(msg)
@@ -100,6 +101,7 @@ def run_scores(gene_scores: ad.AnnData, *, where: str) -> RunScores:
         dataset=str(params[keys.DATASET]),
         model=str(params[keys.MODEL]),
         seed=int(params[keys.SEED]),
+        method=str(params[keys.METHOD]),
         scores=pd.DataFrame(
             np.abs(np.vstack([overall, by_class])),
             index=names,
@@ -126,8 +128,9 @@ def stability(
     Parameters
     ----------
     gene_scores
-        EVALUATE's gene scores of at least two runs of one dataset, with
-        distinct ``(model, seed)`` and the same genes (matched by name).
+        EVALUATE's gene scores of at least two runs of one dataset and
+        method, with distinct ``(model, seed)`` and the same genes (matched
+        by name). Methods are compared in BIOMARKERS and REPORT, not mixed here.
     top_k
         Sizes of the top sets of ``jaccard@k``. Default: (10, 100).
     where
@@ -153,6 +156,10 @@ def stability(
     if len(datasets) > 1:
         msg = f"gene_scores: expected runs of one dataset, found {datasets}"
         raise InputError(msg)
+    methods = sorted({run.method for run in runs})
+    if len(methods) > 1:
+        msg = f"gene_scores: expected runs of one method, found {methods}"
+        raise InputError(msg)
     for a, b in itertools.pairwise(runs):
         if (a.model, a.seed) == (b.model, b.seed):
             msg = (
@@ -170,9 +177,10 @@ def stability(
             raise InputError(msg)
     pairs = _pairs(runs, genes, top_k=top_k, progress=progress)
     pairs.insert(0, "dataset", datasets[0])
+    pairs.insert(1, "method", methods[0])
     # Runs are sorted by model, so model_a <= model_b: each model pair is one group.
     summary = (
-        pairs.groupby(["dataset", "model_a", "model_b", "metric", "variant"])["value"]
+        pairs.groupby(["dataset", "method", "model_a", "model_b", "metric", "variant"])["value"]
         .agg(n_pairs="count", mean="mean", std=lambda v: v.std(ddof=0))
         .reset_index()
     )
@@ -210,7 +218,7 @@ def _pairs(
                 )
         if progress is not None:
             progress(1)
-    pairs = pd.DataFrame(table, columns=list(keys.STABILITY_COLUMNS[1:]))
+    pairs = pd.DataFrame(table, columns=list(keys.STABILITY_COLUMNS[2:]))
     per_class = pairs[pairs["variant"].str.startswith("class:")]
     pair_keys = ["model_a", "seed_a", "model_b", "seed_b", "metric"]
     class_mean = per_class.groupby(pair_keys, sort=False)["value"].mean().reset_index()

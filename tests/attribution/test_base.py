@@ -12,6 +12,12 @@ from genexai.attribution import METHODS, Attribution, Completeness
 from genexai.errors import InputError
 from tests.helpers.attribution import N_CLASSES, N_GENES
 
+
+def family_of(method: str) -> str:
+    """The MLP test model, or the LR one for ``coefficients``, which refuses an MLP."""
+    return "lr" if method == "coefficients" else "mlp"
+
+
 # --- the base class: completeness ----------------------------------------------
 
 
@@ -28,7 +34,7 @@ def test_completeness_gap_rounds_percentages():
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_returned_completeness_equals_a_separate_one(method, output, attribution_model, ig_batch):
     """captum's test idea: the returned delta is the one computed by hand."""
-    model = attribution_model("mlp", dtype=torch.float64)
+    model = attribution_model(family_of(method), dtype=torch.float64)
     x, target = ig_batch()
     b = torch.randn(N_GENES, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     result = METHODS[method](model, output=output).attribute(x, b, target)
@@ -91,7 +97,7 @@ def _bad_batch(case: str, ig_batch) -> tuple[torch.Tensor, torch.Tensor, torch.T
 def test_attribute_checks_the_batch(
     method, case, match, monkeypatch, *, attribution_model, ig_batch
 ):
-    explainer = METHODS[method](attribution_model("mlp"))
+    explainer = METHODS[method](attribution_model(family_of(method)))
 
     def fail(*args, **kwargs):
         msg = "_attribute ran on an invalid batch"

@@ -18,6 +18,7 @@ OWN_OPTIONS = {
     "deeplift": set(),
     "gradient_shap": {"n_samples", "seed"},
     "random": {"seed"},
+    "coefficients": set(),
 }
 ALL_OPTIONS = {
     "n_steps": 5,

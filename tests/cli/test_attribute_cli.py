@@ -136,3 +136,48 @@ def test_defaults_come_from_the_library():
     assert defaults["n_steps"] == N_STEPS and defaults["max_steps"] is None
     assert defaults["tolerance"] == TOLERANCE and defaults["n_samples"] == N_SAMPLES
     assert defaults["seed"] == SEED and defaults["batch_size"] == BATCH_SIZE
+
+
+def _rankings_file(tmp_path: Path, method: str = "wilcoxon") -> tuple[Path, np.ndarray]:
+    """A RANK_GENES-like rankings file (classes x genes, in reversed order) and its scores."""
+    scores = np.random.default_rng(1).standard_normal((len(CLASSES), N_GENES))
+    genes = [f"G{g:03d}" for g in range(N_GENES)]
+    rankings = ad.AnnData(
+        X=scores[::-1, ::-1].copy(),
+        obs=pd.DataFrame(index=pd.Index(CLASSES[::-1], dtype=str)),
+        var=pd.DataFrame(index=pd.Index(genes[::-1], dtype=str)),
+    )
+    io.step_uns(rankings, keys.RANK_GENES)[keys.METHOD] = method
+    path = tmp_path / f"{method}.rankings.h5ad"
+    io.write_h5ad(rankings, path)
+    return path, scores
+
+
+def test_ranking_method_with_its_rankings(files, tmp_path):
+    path, scores = _rankings_file(tmp_path)
+    out = tmp_path / "a.h5ad"
+    extra = ["--method", "wilcoxon", "--rankings", str(path)]
+    result = CliRunner().invoke(main, _args(files, out, *extra))
+    assert result.exit_code == 0, result.output
+    adata = io.read_h5ad(out)
+    np.testing.assert_array_equal(
+        adata.X, scores.astype(np.float32)[adata.obs[keys.TARGET].to_numpy()]
+    )
+    uns = adata.uns[keys.UNS][keys.ATTRIBUTE]
+    assert uns[keys.METHOD] == "wilcoxon" and uns[keys.SCOPE] == "global"
+    assert keys.DELTA not in adata.obs
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(["--method", "t_test"], "rankings: method 't_test' needs", id="missing"),
+        pytest.param(["--method", "coefficients"], "method: 'coefficients' needs", id="mlp"),
+    ],
+)
+def test_global_method_errors(files, tmp_path, extra, message):
+    out = tmp_path / "a.h5ad"
+    result = CliRunner().invoke(main, _args(files, out, *extra))
+    assert result.exit_code == 2
+    assert f"Error: attribute: {message}" in result.output
+    assert not out.exists()

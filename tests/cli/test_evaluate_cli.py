@@ -252,3 +252,29 @@ def test_a_failed_write_leaves_no_output(files, tmp_path, monkeypatch):
     _one_line_error(result, start="Error: evaluate: ")
     assert "disk full" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_global_scope_attributions_and_biomarker_k(files, tmp_path):
+    """LR coefficients (global scope): no local rows, empty completeness, class curves at k."""
+    prepared = io.read_h5ad(files["prepared.h5ad"])
+    test = prepared[prepared.obs[keys.SPLIT] == keys.TEST]
+    explained = attribute(test, load_model(files["model.pt"]), method="coefficients")
+    path = tmp_path / "inputs" / "coefficients.h5ad"
+    path.parent.mkdir()
+    io.write_h5ad(explained, path)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = _args({**files, "a.h5ad": path}, out, "--biomarker-k", "5")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(out / "m.tsv", sep="\t")
+    assert not metrics["variant"].str.startswith("local").any()
+    assert set(metrics["method"]) == {"coefficients"}
+    assert pd.read_csv(out / "k.tsv", sep="\t").empty
+    curves = pd.read_csv(out / "c.tsv", sep="\t")
+    random = curves[curves["curve"].str.startswith("class_random_removed:")]
+    assert sorted(random["curve"]) == [f"class_random_removed:{c}" for c in CLASSES]
+    assert set(random["n_genes"]) == {N_GENES - 5}
+    keep = curves[curves["curve"] == "class_keep_best:C0"]
+    # the model reads only the 4 informative genes of each class: its top 4 suffice
+    assert keep.set_index("n_genes")["value"][5] == 100

@@ -34,7 +34,12 @@ REQUIRED = {
     "attribute": ["--input", "@", "--model", "@"],
     "evaluate": ["--attributions", "@", "--model", "@", "--input", "@", "--dataset", "d"],
     "stability": ["--input", "@", "--input", "@"],
-}
+    "rank_genes": ["--input", "@", "--method", "wilcoxon", "--dataset", "d"],
+    "biomarkers": [
+        "--gene-scores", "@", "--curves", "@", "--rankings", "@", "--prepared", "@",
+        "--dataset", "d",
+    ],
+}  # fmt: skip
 
 
 def _command(step: str) -> click.Command:

@@ -31,7 +31,12 @@ def inputs(tmp_path_factory) -> list[Path]:
             var=pd.DataFrame({keys.OVERALL: rng.standard_normal(25)}, index=genes),
         )
         adata.uns[keys.UNS] = {
-            keys.EVALUATE: {keys.DATASET: "toy", keys.MODEL: model, keys.SEED: seed}
+            keys.EVALUATE: {
+                keys.DATASET: "toy",
+                keys.MODEL: model,
+                keys.SEED: seed,
+                keys.METHOD: "integrated_gradients",
+            }
         }
         # names that say nothing: the run is read from the file, not from its name
         paths.append(folder / f"run{i}.gene_scores.h5ad")

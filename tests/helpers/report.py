@@ -28,6 +28,16 @@ TABLES = (
     "completeness",
     "datasets",
     "class_counts",
+    "biomarkers",
+    "verdict",
+    "pathways",
+    "methods",
+)
+
+#: The verdicts :func:`write_biomarker_tables` gives classes C0, C1, … in turn.
+VERDICTS = (
+    ("sufficient, necessary and stable", True, True, True),
+    ("no better than random", False, False, False),
 )
 
 
@@ -42,12 +52,14 @@ def write_synthetic_results(
     n_classes: int = 2,
     n_top: int = 12,
     informative_column: bool = True,
+    biomarkers: bool = True,
     seed: int = 0,
 ) -> Path:
     """Write every kind of table REPORT reads, for every dataset × model × seed.
 
     Datasets whose name starts with ``SIMU`` are simulated (``varm['informative']``,
-    FA rows, an ``informative`` column in the top-gene lists).
+    FA rows, an ``informative`` column in the top-gene lists). With ``biomarkers``,
+    BIOMARKERS' tables too (:func:`write_biomarker_tables`, method ``ig``).
     """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -145,10 +157,99 @@ def write_synthetic_results(
             ).to_csv(f"{stem}.completeness.tsv", sep="\t", index=False)
         n_pairs = {True: len(seeds) * (len(seeds) - 1) // 2, False: len(seeds) ** 2}
         summary = [
-            (dataset, a, b, "top100_jaccard", "local", n_pairs[a == b], *rng.uniform(0, 1, 2))
+            (dataset, "ig", a, b, "top100_jaccard", "local", n_pairs[a == b], *rng.uniform(0, 1, 2))
             for a, b in itertools.combinations_with_replacement(sorted(models), 2)
         ]
         pd.DataFrame(summary, columns=keys.STABILITY_SUMMARY_COLUMNS).to_csv(
             folder / f"{dataset}.stability_summary.tsv", sep="\t", index=False
         )
+        if biomarkers:
+            write_biomarker_tables(
+                folder,
+                dataset,
+                methods=("ig",),
+                models=models,
+                classes=tuple(classes),
+                genes=tuple(genes),
+                n_runs=len(models) * len(seeds),
+                # not drawn from rng, which would move every later table
+                seed=seed + datasets.index(dataset),
+            )
     return folder
+
+
+def write_biomarker_tables(
+    folder: Path,
+    dataset: str,
+    *,
+    methods: tuple[str, ...],
+    models: tuple[str, ...],
+    classes: tuple[str, ...],
+    genes: tuple[str, ...],
+    n_runs: int,
+    k: int = 5,
+    n_sets: int = 6,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Write ``<dataset>.{biomarkers,verdict,pathways}.tsv`` as BIOMARKERS would.
+
+    The biomarkers are the first method's (BIOMARKERS' primary method); the
+    verdicts and pathways are every method's. ``SIMU*`` datasets get the truth
+    columns (``informative``, ``over_expressed``, ``true``, ``precision``,
+    ``pathway_agreement``); the others leave them out or empty. Class ``C<i>``
+    gets verdict ``VERDICTS[i % 2]``. Returns the tables.
+    """
+    rng = np.random.default_rng(seed)
+    simulated = dataset.startswith("SIMU")
+    marker_rows, verdict_rows, pathway_rows = [], [], []
+    for method in methods:
+        for c, name in enumerate(classes):
+            chosen = rng.choice(len(genes), k, replace=False)
+            for rank, g in enumerate(chosen if method == methods[0] else [], start=1):
+                marker_rows.append(
+                    (
+                        dataset, method, name, rank, genes[g], rank + rng.uniform(0, 1),
+                        rng.uniform(0, 2), rng.uniform(0, 1), rng.uniform(0, 1), n_runs,
+                        rng.normal(0, 2), rng.uniform(0, 0.05), g < len(genes) // 5,
+                    )
+                )  # fmt: skip
+            verdict, sufficient, necessary, stable = VERDICTS[c % len(VERDICTS)]
+            verdict_rows.append(
+                (
+                    dataset, method, name, k, n_runs, rng.uniform(5, 20),
+                    rng.integers(1, 40) if sufficient else np.nan,
+                    rng.uniform(80, 100), rng.uniform(0, 5), rng.uniform(0, 60),
+                    rng.uniform(0, 5), rng.uniform(0, 20), rng.uniform(0, 5),
+                    rng.uniform(0, 1),
+                    rng.uniform(0, 100) if simulated else np.nan,
+                    rng.uniform(0, 100) if simulated else np.nan,
+                    sufficient, necessary, stable, sufficient if simulated else None,
+                    verdict,
+                )
+            )  # fmt: skip
+            for model in models:
+                scores = np.sort(rng.uniform(-1, 1, n_sets))[::-1]
+                for rank, score in enumerate(scores, start=1):
+                    p = rng.uniform(0, 1)
+                    pathway_rows.append(
+                        (
+                            dataset, method, model, name, f"P{rank - 1 + c:03d}", 10, 0,
+                            int(rng.integers(0, k + 1)), 10 * score, score, p,
+                            min(1.0, p * n_sets), rank, rank == 1,
+                        )
+                    )  # fmt: skip
+    tables = {
+        "biomarkers": pd.DataFrame(
+            marker_rows, columns=[*keys.BIOMARKER_COLUMNS, keys.INFORMATIVE]
+        ),
+        "verdict": pd.DataFrame(verdict_rows, columns=keys.VERDICT_COLUMNS),
+        "pathways": pd.DataFrame(
+            pathway_rows, columns=[*keys.PATHWAY_COLUMNS, keys.OVER_EXPRESSED]
+        ),
+    }
+    if not simulated:
+        tables["biomarkers"] = tables["biomarkers"].drop(columns=keys.INFORMATIVE)
+        tables["pathways"] = tables["pathways"].drop(columns=keys.OVER_EXPRESSED)
+    for name, table in tables.items():
+        table.to_csv(folder / f"{dataset}.{name}.tsv", sep="\t", index=False)
+    return tables

@@ -72,9 +72,14 @@ def nextflow_available() -> None:
         pytest.skip(reason)
 
 
+#: The session's test-profile run: every model family and seed, IG and one
+#: classical ranking (a global method) side by side.
+TEST_PROFILE = ("-profile", "test,local", "--methods", "integrated_gradients,wilcoxon")
+
+
 @pytest.fixture(scope="session")
 def test_run(tmp_path_factory, nextflow_available) -> Run:
-    """The real test profile, run once for the session."""
-    run = run_nextflow(tmp_path_factory.mktemp("nf-test"), "-profile", "test,local")
+    """The real test profile (:data:`TEST_PROFILE`), run once for the session."""
+    run = run_nextflow(tmp_path_factory.mktemp("nf-test"), *TEST_PROFILE)
     assert run.returncode == 0, run.output[-5000:]
     return run

@@ -154,7 +154,8 @@ def test_paper_profile_on_real_data(tmp_path: Path, nextflow_available, fmt: str
     # --seeds_per_task 5 (the profile's): both seeds of a model in one task
     trained = [row["tag"] for row in run.trace() if row["process"].endswith(":TRAIN")]
     assert sorted(t.split(".", 1)[1] for t in trained) == ["DiffuseLR.1,2", "LR.1,2"]
-    att = ad.read_h5ad(next((run.outdir / "attribute").glob("*.LR.1.attributions.h5ad")))
+    pattern = "*.LR.integrated_gradients.1.attributions.h5ad"
+    att = ad.read_h5ad(next((run.outdir / "attribute").glob(pattern)))
     params = att.uns["genexai"]["attribute"]
     if fmt == "xena_htseq":
         assert params["baseline_kind"] == "class_mean"

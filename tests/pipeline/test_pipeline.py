@@ -11,7 +11,7 @@ import pytest
 
 from genexai import keys
 
-from .conftest import REPO, Run, run_nextflow
+from .conftest import REPO, TEST_PROFILE, Run, run_nextflow
 
 pytestmark = pytest.mark.pipeline
 
@@ -20,6 +20,10 @@ def test_outputs_exist(test_run: Run) -> None:
     out = test_run.outdir
     for rel in (
         "summary/metrics.tsv",
+        "summary/biomarkers.tsv",
+        "summary/verdict.tsv",
+        "summary/pathways.tsv",
+        "summary/methods.tsv",
         "report/report.html",
         "pipeline_info/software_versions.yml",
         "simulate/test.simulated.h5ad",
@@ -50,21 +54,25 @@ def test_metrics_are_sane(test_run: Run) -> None:
 
 #: What REPORT is given: tables only, by the step that writes them.
 REPORT_INPUTS = {
-    ".metrics.tsv": 8,  # EVALUATE, one per model and seed
-    ".curves.tsv": 8,
-    ".top_genes.tsv": 8,
-    ".completeness.tsv": 8,
-    ".train.json": 8,  # TRAIN
-    ".stability_summary.tsv": 1,  # STABILITY, one per dataset
+    ".metrics.tsv": 16,  # EVALUATE, one per model, seed and method (IG, Wilcoxon)
+    ".curves.tsv": 16,
+    ".top_genes.tsv": 16,
+    ".completeness.tsv": 16,
+    ".train.json": 8,  # TRAIN, one per model and seed
+    ".stability_summary.tsv": 2,  # STABILITY, one per dataset and method
     ".prepare.tsv": 1,  # PREPARE
+    ".biomarkers.tsv": 1,  # BIOMARKERS, one per dataset
+    ".verdict.tsv": 1,
+    ".pathways.tsv": 1,
 }
 
 
 def test_steps_after_evaluate_read_what_it_wrote(test_run: Run) -> None:
     out = test_run.outdir
-    assert len(list((out / "evaluate").glob("test.*.gene_scores.h5ad"))) == 8
-    assert len(list((out / "evaluate").glob("test.*.completeness.tsv"))) == 8
-    assert (out / "stability" / "test.stability_summary.tsv").is_file()
+    assert len(list((out / "evaluate").glob("test.*.gene_scores.h5ad"))) == 16
+    assert len(list((out / "evaluate").glob("test.*.completeness.tsv"))) == 16
+    for method in ("integrated_gradients", "wilcoxon"):
+        assert (out / "stability" / f"test.{method}.stability_summary.tsv").is_file()
     assert (out / "prepare" / "test.prepare.tsv").is_file()
     (row,) = [r for r in test_run.trace() if r["process"].endswith(":REPORT")]
     staged = sorted(p.name for p in (Path(row["workdir"]) / "collected").iterdir())
@@ -82,7 +90,7 @@ def test_task_logs_show_progress(test_run: Run) -> None:
     """Issue 20: in a task stderr is not a terminal, so each ATTRIBUTE run writes
     plain progress lines to .command.err, up to 100 %, and nothing else."""
     pattern = re.compile(
-        r"attribute test\.\w+\.\d+\.attributions\.h5ad: \d+% \(\d+/\d+ examples\), "
+        r"attribute test\.\w+\.\w+\.\d+\.attributions\.h5ad: \d+% \(\d+/\d+ examples\), "
         r"\w+ elapsed(, ~\w+ left)?"
     )
     rows = [r for r in test_run.trace() if r["process"].endswith(":ATTRIBUTE")]
@@ -108,7 +116,7 @@ def _statuses(run: Run) -> dict[str, set[str]]:
 
 
 def test_resume_caches_every_task(test_run: Run) -> None:
-    again = run_nextflow(test_run.launch_dir, "-profile", "test,local", "-resume")
+    again = run_nextflow(test_run.launch_dir, *TEST_PROFILE, "-resume")
     assert again.returncode == 0, again.output[-5000:]
     statuses = _statuses(again)
     assert statuses["REPORT"] == {"COMPLETED"}, again.output[-3000:]

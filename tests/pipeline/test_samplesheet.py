@@ -57,10 +57,10 @@ def test_each_row_runs_with_its_own_settings(sheet_run) -> None:
     assert uns(prepare / "trial.prepared.h5ad", "import")["label_key"] == "condition"
     assert uns(prepare / "trial.prepared.h5ad", "prepare")["transform"] == "center"
     attribute = sheet_run.outdir / "attribute"
-    trial = uns(attribute / "trial.LR.1.attributions.h5ad", "attribute")
+    trial = uns(attribute / "trial.LR.integrated_gradients.1.attributions.h5ad", "attribute")
     assert trial["baseline_kind"] == "class_mean"
     assert list(trial["classes"]) == ["control"]
-    cells = uns(attribute / "cells.LR.1.attributions.h5ad", "attribute")
+    cells = uns(attribute / "cells.LR.integrated_gradients.1.attributions.h5ad", "attribute")
     assert cells["baseline_kind"] == "zero"
 
 

@@ -76,19 +76,19 @@ def test_paper_tables_keep_the_numbers(files, tables, table):
 
 def test_stability_is_one_row_per_model_pair_without_per_class_variants(tables):
     rows = [
-        ("D", "LR", "LR", "spearman", "overall", 45, 0.8, 0.05),
-        ("D", "LR", "LR", "spearman", "class:C0", 45, 0.7, 0.04),
-        ("D", "LR", "LR", "jaccard@10", "class_mean", 45, 0.3, 0.1),
-        ("D", "LR", "MLP", "spearman", "overall", 100, 0.6, 0.07),
-        ("D", "LR", "MLP", "jaccard@10", "class_mean", 100, 0.2, 0.1),
-        ("E", "MLP", "MLP", "spearman", "overall", 1, 0.9, 0.0),
+        ("D", "ig", "LR", "LR", "spearman", "overall", 45, 0.8, 0.05),
+        ("D", "ig", "LR", "LR", "spearman", "class:C0", 45, 0.7, 0.04),
+        ("D", "ig", "LR", "LR", "jaccard@10", "class_mean", 45, 0.3, 0.1),
+        ("D", "ig", "LR", "MLP", "spearman", "overall", 100, 0.6, 0.07),
+        ("D", "ig", "LR", "MLP", "jaccard@10", "class_mean", 100, 0.2, 0.1),
+        ("E", "ig", "MLP", "MLP", "spearman", "overall", 1, 0.9, 0.0),
     ]
     stability = pd.DataFrame(rows, columns=list(keys.STABILITY_SUMMARY_COLUMNS))
     files = multiqc_tables({**tables, "stability": stability})
     _, body = _parse(files["genexai_stability_mqc.tsv"])
     expected = pd.DataFrame(
         {
-            "run": ["D · LR vs LR", "D · LR vs MLP", "E · MLP vs MLP"],
+            "run": ["D · ig · LR vs LR", "D · ig · LR vs MLP", "E · ig · MLP vs MLP"],
             "n_pairs": [45, 100, 1],
             "spearman overall mean": [0.8, 0.6, 0.9],
             "jaccard@10 class_mean mean": [0.3, 0.2, np.nan],  # E has none: an empty cell

@@ -56,9 +56,9 @@ def test_summary_tables_families(results):
 
 def test_stability_summaries_are_sorted_and_labelled():
     rows = [
-        ("E", "A", "A", "j", "", 1, 0.25, 0.0),
-        ("D", "B", "B", "j", "", 1, 0.5, 0.0),
-        ("D", "A", "B", "j", "", 4, 0.3, 0.1),
+        ("E", "ig", "A", "A", "j", "", 1, 0.25, 0.0),
+        ("D", "ig", "B", "B", "j", "", 1, 0.5, 0.0),
+        ("D", "ig", "A", "B", "j", "", 4, 0.3, 0.1),
     ]
     stability = pd.DataFrame(rows, columns=keys.STABILITY_SUMMARY_COLUMNS)
     table = summary_tables(_results(stability=stability))["stability"]

@@ -22,7 +22,7 @@ process EVALUATE {
 
     script:
     def args = extArgs(task.ext.args)
-    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}.${meta.method}"
     def graph_arg = graph ? ['--graph', graph] : []
     // One run per seed, in one Python process (see genexai.batch).
     def model_files = [models].flatten()               // both in the order of meta.seeds
@@ -41,7 +41,7 @@ process EVALUATE {
     """
 
     stub:
-    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}"
+    prefix = task.ext.prefix ?: "${meta.dataset}.${meta.model}.${meta.method}"
     def files = meta.seeds.collect { seed ->
         ["${prefix}.${seed}.metrics.tsv", "${prefix}.${seed}.curves.tsv", "${prefix}.${seed}.top_genes.tsv",
          "${prefix}.${seed}.completeness.tsv", "${prefix}.${seed}.gene_scores.h5ad"]

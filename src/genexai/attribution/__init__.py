@@ -3,7 +3,9 @@
 One class per method, registered in :data:`METHODS`: Integrated Gradients
 (the paper's method, with an exact fast path for models whose first layer is
 linear and a per-example completeness check), saliency, input x gradient,
-DeepLift, GradientShap, and a random control. Each takes a batch of tensors;
+DeepLift, GradientShap, a random control, and the global methods
+(:mod:`.global_scores`: a linear model's coefficients, and given class
+scores, the classical rankings). Each takes a batch of tensors;
 the step over an AnnData is :func:`genexai.attribute.attribute`.
 
 Each method's defaults are declared once, beside it (:data:`N_STEPS`,
@@ -16,6 +18,7 @@ from .._defaults import Method
 from ._base import Attribution, Attributions, Completeness, Output
 from ._registry import METHODS
 from .comparison import N_SAMPLES, SEED, DeepLift, GradientShap, RandomAttribution
+from .global_scores import ClassScores, Coefficients
 from .gradients import InputXGradient, Saliency
 from .integrated_gradients import N_STEPS, TOLERANCE, IntegratedGradients, default_max_steps
 from .quadrature import gauss_legendre
@@ -28,6 +31,8 @@ __all__ = [
     "TOLERANCE",
     "Attribution",
     "Attributions",
+    "ClassScores",
+    "Coefficients",
     "Completeness",
     "DeepLift",
     "GradientShap",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._base import Attribution
 from .comparison import DeepLift, GradientShap, RandomAttribution
+from .global_scores import Coefficients
 from .gradients import InputXGradient, Saliency
 from .integrated_gradients import IntegratedGradients
 
@@ -17,5 +18,6 @@ METHODS: dict[str, type[Attribution]] = {
         DeepLift,
         GradientShap,
         RandomAttribution,
+        Coefficients,
     )
 }

@@ -5,8 +5,9 @@ same options and the same results:
 
 - ``genexai <step> [OPTIONS]``, the console script (``pip install`` puts it
   on PATH): ``genexai simulate``, ``genexai import-data``, ``genexai prepare``,
-  ``genexai graph``, ``genexai train``, ``genexai attribute``,
-  ``genexai evaluate``, ``genexai stability``, ``genexai report``
+  ``genexai rank-genes``, ``genexai graph``, ``genexai train``, ``genexai attribute``,
+  ``genexai evaluate``, ``genexai stability``, ``genexai biomarkers``,
+  ``genexai report``
   (``import_data`` is accepted for ``import-data``);
 - ``bin/<step>.py [OPTIONS]``, the thin script the pipeline calls (Nextflow
   puts ``bin/`` on the tasks' PATH), and ``python3 -m genexai.batch <step>.py``.

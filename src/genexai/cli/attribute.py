@@ -15,6 +15,7 @@ from .._defaults import (
     MAX_STEPS_FACTOR,
     N_SAMPLES,
     N_STEPS,
+    RANKINGS,
     SEED,
     TOLERANCE,
     Device,
@@ -37,9 +38,16 @@ from . import _options as opt
 )
 @click.option(
     "--method",
-    type=click.Choice(get_args(Method)),
+    type=click.Choice((*get_args(Method), *RANKINGS)),
     default="integrated_gradients",
-    help="Attribution method.",
+    help="Attribution method, or a classical ranking (needs --rankings).",
+)
+@click.option(
+    "--rankings",
+    "rankings_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rankings .h5ad from RANK_GENES (classes x genes), for --method wilcoxon, "
+    "t_test or mutual_info.",
 )
 @click.option(
     "--baseline",
@@ -98,6 +106,7 @@ def main(
     *,
     input_path: Path,
     model_path: Path,
+    rankings_path: Path | None,
     baseline: str,
     classes: str | None,
     split: str,
@@ -130,9 +139,11 @@ def main(
     studied = None if classes is None else [c.strip() for c in classes.split(",") if c.strip()]
     labels = rows.obs[keys.LABEL]
     n = rows.n_obs if studied is None else int(labels.isin(studied).sum())
+    rankings = io.read_h5ad(rankings_path) if rankings_path is not None else None
     result = attribute(
         io.align_genes(rows, genes, where=str(input_path)),
         model,
+        rankings=rankings,
         baseline=baseline,
         classes=studied,
         reference=reference,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .._defaults import BIOMARKER_TOP_K
 from . import _options as opt
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -69,6 +70,12 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="OpenXAI PGI/PGU: at most this many examples (seeded subset).",
 )
 @click.option(
+    "--biomarker-k",
+    type=click.IntRange(min=1),
+    default=BIOMARKER_TOP_K,
+    help="Per-class curves: the top-k point and the k random genes removed (clamped to genes - 1).",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     default=64,
@@ -109,7 +116,7 @@ def main(
     The five outputs are written together, or none of them.
     """
     from .. import io
-    from ..evaluate import evaluate, progress_total
+    from ..evaluate import attribution_scope, evaluate, progress_total
     from ..graph import load_graph
     from ..models import load_model
 
@@ -119,7 +126,11 @@ def main(
     model = load_model(model_path)
     prepared = io.read_h5ad(input_path)
     graph = load_graph(graph_path) if graph_path is not None else None
-    total = progress_total(n_random=options["n_random"], curve_random=options["curve_random"])
+    total = progress_total(
+        n_random=options["n_random"],
+        curve_random=options["curve_random"],
+        scope=attribution_scope(attributions),
+    )
     result = evaluate(
         prepared,
         model,

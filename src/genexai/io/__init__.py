@@ -2,14 +2,17 @@
 
 Safe AnnData reads and atomic writes (:mod:`._h5ad`), rows and row blocks of
 dense or sparse matrices (:mod:`._matrix`), split selection
-(:mod:`._splits`), matching by name (:mod:`._align`) and checks on matrix
-values (:mod:`._values`). The readers of public expression formats live in
-:mod:`genexai.io.formats` (used by :mod:`genexai.import_data`).
+(:mod:`._splits`), matching by name (:mod:`._align`), checks on matrix
+values (:mod:`._values`) and gene sets read from GMT files (:mod:`._gmt`).
+The readers of public expression formats live in :mod:`genexai.io.formats`
+(used by :mod:`genexai.import_data`).
 """
 
 from __future__ import annotations
 
 from ._align import align_genes, name_order
+from ._annotations import read_annotations
+from ._gmt import GeneSets, read_gmt
 from ._h5ad import (
     atomic_path,
     atomic_paths,
@@ -30,6 +33,7 @@ from ._values import looks_like_counts
 
 __all__ = [
     "BLOCK_ELEMENTS",
+    "GeneSets",
     "Split",
     "align_genes",
     "atomic_path",
@@ -41,6 +45,8 @@ __all__ = [
     "label_codes",
     "looks_like_counts",
     "name_order",
+    "read_annotations",
+    "read_gmt",
     "read_h5ad",
     "row_blocks",
     "set_memory_limit",

@@ -1,5 +1,6 @@
 """Metrics of explanations: prediction gaps, agreement with the ground truth,
-accuracy curves and ranking-stability kernels (method.md §6–8).
+accuracy curves and ranking-stability kernels (method.md §6–8), and
+gene-set (pathway) scores, over-representation and agreement.
 
 Every metric here is vectorised over genes and examples; each fast path has
 a plain reference implementation in the tests.
@@ -18,6 +19,7 @@ from .agreement import (
 )
 from .curves import accuracy_curves, balanced_accuracy, gene_grid, kept_predictions
 from .openxai import example_noise, openxai_gaps, openxai_prediction_gaps
+from .pathways import over_representation, pathway_agreement, set_scores, simulated_gene_sets
 from .prediction_gaps import VARIANTS, gap_curves, prediction_gaps
 from .stability import pair_metrics
 
@@ -37,8 +39,12 @@ __all__ = [
     "normalize_rows",
     "openxai_gaps",
     "openxai_prediction_gaps",
+    "over_representation",
     "pair_metrics",
+    "pathway_agreement",
     "prediction_gaps",
+    "set_scores",
+    "simulated_gene_sets",
     "stable_order",
     "top_k_hits",
 ]

@@ -200,6 +200,7 @@ def feature_agreement(
     *,
     precision_k: Sequence[int] = (10, 100),
     suffix: str = "",
+    local: bool = True,
 ) -> pd.DataFrame:
     """FA (local, global mean-score and intersect), precision@k and AUROC.
 
@@ -214,12 +215,18 @@ def feature_agreement(
         Values of ``k`` for ``precision@k``. Default: (10, 100).
     suffix
         Appended to every variant name (``"_diffused"``). Default: none.
+    local
+        Whether to compute the variants built from each example's own top
+        genes, ``local`` and ``global_intersect``; False for global-scope
+        attributions, where every example of a class has the same row.
+        Default: True.
 
     Returns
     -------
     Columns ``metric, variant, value``: ``fa`` with variants ``local``,
     ``global_mean_score``, ``global_intersect``; ``fa_precision@<k>`` and
-    ``fa_auroc`` with variant ``global_mean_score``. Per-group rows have
+    ``fa_auroc`` with variant ``global_mean_score`` (without ``local``:
+    only the ``global_mean_score`` rows). Per-group rows have
     variant ``<variant>:<group name>``. Groups without examples are left out.
     """
     groups, sets = truth.groups, truth.sets
@@ -231,23 +238,23 @@ def feature_agreement(
         raise InputError(msg)
     rows = np.flatnonzero(groups >= 0)
     present = np.bincount(groups[rows], minlength=n_groups) > 0
-    order = stable_order(attributions[rows], descending=True)
     g = groups[rows]
-    local = group_means(top_k_hits(order, sets[g], ks[g]), g, n_groups)
-
-    # How often each gene is in an example's top-k_c list, per group.
-    top = order[:, : ks.max()]
-    in_top = np.arange(top.shape[1]) < ks[g][:, None]
-    flat = (g[:, None] * n_genes + top)[in_top]
-    counts = np.bincount(flat, minlength=n_groups * n_genes).reshape(n_groups, n_genes)
-
     mean_score = group_means(attributions[rows], g, n_groups)
     mean_order = stable_order(mean_score, descending=True)
-    values: dict[tuple[str, str], np.ndarray] = {
-        ("fa", "local"): local,
-        ("fa", "global_mean_score"): top_k_hits(mean_order, sets, ks),
-        ("fa", "global_intersect"): top_k_hits(stable_order(counts, descending=True), sets, ks),
-    }
+    values: dict[tuple[str, str], np.ndarray] = {}
+    if local:
+        order = stable_order(attributions[rows], descending=True)
+        values["fa", "local"] = group_means(top_k_hits(order, sets[g], ks[g]), g, n_groups)
+    values["fa", "global_mean_score"] = top_k_hits(mean_order, sets, ks)
+    if local:
+        # How often each gene is in an example's top-k_c list, per group.
+        top = order[:, : ks.max()]
+        in_top = np.arange(top.shape[1]) < ks[g][:, None]
+        flat = (g[:, None] * n_genes + top)[in_top]
+        counts = np.bincount(flat, minlength=n_groups * n_genes).reshape(n_groups, n_genes)
+        values["fa", "global_intersect"] = top_k_hits(
+            stable_order(counts, descending=True), sets, ks
+        )
     for k in precision_k:
         k = min(int(k), n_genes)
         values[f"fa_precision@{k}", "global_mean_score"] = top_k_hits(

@@ -15,6 +15,18 @@ correctly classified explained ones, so every curve ends at 100 %.
 
 Points where ``|U_k|`` does not change are dropped.
 
+Per-class curves (:func:`class_curves`): for each class ``c``, the share (%)
+of its correctly classified examples still predicted as ``c``, with the
+class's own order (``|m_c|`` descending, ties by gene index):
+
+- ``class_keep_best:<c>``: keep ``c``'s top ``n`` genes, ``n`` in
+  :func:`gene_grid` ∪ ``{k}``;
+- ``class_remove_best:<c>``: replace its top ``m`` genes, ``m`` in the same
+  set; ``n_genes = n_genes_total − m`` (kept);
+- ``class_random_removed:<c>``: replace ``k`` random genes; one point at
+  ``n_genes_total − k``, mean and population std over ``n_random`` draws
+  (the same draws for every class).
+
 Fast path (first-linear-layer contract): the kept sets of one curve are
 nested, so the first layer's output moves from ``z(b)`` (keep) or ``z(x)``
 (remove) by the sum of ``±(x − b)_g W[:, g]`` over the genes added since the
@@ -23,7 +35,7 @@ previous point: one pass over ``W`` per curve, then ``head`` per point.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -35,6 +47,7 @@ from ..models import first_layer
 from ._common import segment_sums, stable_order
 
 Curve = Literal["keep_best", "remove_best", "random_kept"]
+ClassCurve = Literal["class_keep_best", "class_remove_best", "class_random_removed"]
 
 
 def gene_grid(n_genes: int) -> np.ndarray:
@@ -201,8 +214,106 @@ def accuracy_curves(
     return pd.concat(frames, ignore_index=True)
 
 
+def class_curves(
+    model: nn.Module,
+    x: np.ndarray,
+    baseline: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    *,
+    class_names: Sequence[str],
+    k: int,
+    n_random: int = 10,
+    seed: int | np.random.Generator = 0,
+    batch_size: int = 512,
+    progress: Callable[[int], Any] | None = None,
+) -> pd.DataFrame:
+    """Per class, the share of its examples still predicted as the class when
+    its top genes are kept, or removed, or ``k`` random genes are removed.
+
+    Parameters
+    ----------
+    model
+        Eval-mode classifier (logits).
+    x
+        ``(n_obs, n_genes)`` float32: the correctly classified examples.
+    baseline
+        ``(n_genes,)`` float32: values of the genes not kept.
+    labels
+        ``(n_obs,)`` int: their true classes (indices into ``class_names``).
+    scores
+        ``(n_classes, n_genes)`` float: gene importance of each class
+        (``|m_c|``), row = class index; rows of classes absent from
+        ``labels`` are not read (they may be NaN).
+    class_names
+        Names of the classes, in class-index order (for the curve names).
+    k
+        Genes of the single-size points (at least 1); clamped to
+        ``n_genes - 1`` so that some gene is always kept.
+    n_random
+        Random draws of ``class_random_removed`` (none when 0). Default: 10.
+    seed
+        Seed or Generator of the draws. Default: 0.
+    batch_size
+        Examples per batch. Default: 512.
+    progress
+        Called with 1 after the keep curves, the remove curves, and each
+        random draw (``2 + n_random``).
+
+    Returns
+    -------
+    Columns ``curve`` (``<ClassCurve>:<class name>``), ``n_genes`` (int64,
+    genes kept), ``value`` (%, in [0, 100]), ``std`` (NaN but for
+    ``class_random_removed``): every class's ``class_keep_best`` rows
+    (``n_genes`` increasing), then the ``class_remove_best`` rows (``n_genes``
+    decreasing), then one ``class_random_removed`` row per class; classes in
+    index order.
+    """
+    labels = np.asarray(labels)
+    n_genes = x.shape[1]
+    k = min(int(k), n_genes - 1)
+    sizes = np.union1d(gene_grid(n_genes), [k])
+    sizes = sizes[(sizes >= 1) & (sizes < n_genes)]
+    present = np.unique(labels)
+    rows = {c: np.flatnonzero(labels == c) for c in present}
+
+    def share(c: int, predictions: np.ndarray) -> np.ndarray:
+        return 100 * (predictions == c).mean(axis=-1)
+
+    frames: list[pd.DataFrame] = []
+    for keep in (True, False):
+        for c in present[: len(present) if len(sizes) else 0]:
+            order = stable_order(scores[c], descending=True)
+            predictions = kept_predictions(
+                model, x[rows[c]], baseline, order, sizes, keep=keep, batch_size=batch_size
+            )
+            name = f"class_{'keep' if keep else 'remove'}_best:{class_names[c]}"
+            frames.append(_frame(name, sizes if keep else n_genes - sizes, share(c, predictions)))
+        if progress is not None:
+            progress(1)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((n_random, len(present)))
+    for i in range(n_random):
+        if k >= 1:
+            order = rng.permutation(n_genes)
+            predictions = kept_predictions(
+                model, x, baseline, order, [k], keep=False, batch_size=batch_size
+            )[0]
+            draws[i] = [share(c, predictions[rows[c]]) for c in present]
+        if progress is not None:
+            progress(1)
+    if n_random and k >= 1:
+        frames.extend(
+            _frame(f"class_random_removed:{class_names[c]}", [n_genes - k], mean, std)
+            for c, mean, std in zip(present, draws.mean(axis=0), draws.std(axis=0), strict=True)
+        )
+    if not frames:  # a single gene: nothing can be kept or removed apart
+        return _frame("class_keep_best", np.zeros(0, np.int64), np.zeros(0))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _frame(
-    curve: Curve, n_genes: np.ndarray, value: np.ndarray, std: np.ndarray | None = None
+    curve: str, n_genes: np.ndarray, value: np.ndarray, std: np.ndarray | None = None
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -256,6 +256,7 @@ def prediction_gaps(
     n_random: int = 30,
     seed: int | np.random.Generator = 0,
     batch_size: int = 64,
+    local: bool = True,
     progress: Callable[[int], Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PGI, PGU, adjusted PGU and PGR of one model's explanations.
@@ -286,16 +287,21 @@ def prediction_gaps(
         Seed or Generator of the random orders. Default: 0.
     batch_size
         See :func:`gap_curves`. Default: 64.
+    local
+        Whether to compute the ``local`` variant; False for global-scope
+        attributions (one score vector per class), where it says nothing
+        more than ``global_per_class``. Default: True.
     progress
-        Called with 1 after each order (``6 + n_random`` in all).
+        Called with 1 after each order (``6 + n_random`` in all, ``4 +
+        n_random`` without ``local``).
 
     Returns
     -------
     metrics
         Columns ``metric, variant, value`` (float64, percent). ``metric``
         is ``pgi``, ``pgu`` or ``pgu_adjusted`` with a variant of
-        :data:`VARIANTS`, or ``pgr`` with variant ``random`` (none when
-        ``n_random`` is 0). Per-class rows have variant
+        :data:`VARIANTS` (not ``local`` without ``local``), or ``pgr`` with
+        variant ``random`` (none when ``n_random`` is 0). Per-class rows have variant
         ``<variant>:<class name>``.
     curves
         Columns ``curve, n_genes, value, std``: for each ``<metric>_<variant>``
@@ -340,7 +346,9 @@ def prediction_gaps(
 
     results: dict[tuple[str, str], np.ndarray] = {}
     for metric, descending in (("pgi", True), ("pgu", False)):
-        results[metric, "local"] = per_class(run(stable_order(a_norm[keep], descending=descending)))
+        if local:
+            local_order = stable_order(a_norm[keep], descending=descending)
+            results[metric, "local"] = per_class(run(local_order))
         pooled = stable_order(a_norm.sum(axis=0, dtype=np.float64), descending=descending)
         results[metric, "global_pooled"] = per_class(run(pooled))
         sums = group_means(a_norm[keep], groups, n_classes)  # same order as the sums

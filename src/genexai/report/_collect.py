@@ -8,6 +8,7 @@ PREPARE write what it shows as tables.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -30,11 +31,23 @@ COMPLETENESS_SUFFIX = ".completeness.tsv"
 STABILITY_SUMMARY_SUFFIX = ".stability_summary.tsv"
 TRAIN_SUFFIX = ".train.json"
 PREPARE_SUFFIX = ".prepare.tsv"
+BIOMARKERS_SUFFIX = ".biomarkers.tsv"
+VERDICT_SUFFIX = ".verdict.tsv"
+PATHWAYS_SUFFIX = ".pathways.tsv"
 
 #: Columns of :attr:`Results.datasets`.
 DATASET_COLUMNS = ("dataset", "n_samples", "n_genes", "n_classes", "n_train", "n_test", "simulated")
 #: Columns of :attr:`Results.class_counts`.
 CLASS_COUNT_COLUMNS = ("dataset", "class", "split", "n_samples")
+#: Columns of :attr:`Results.biomarkers`, :attr:`Results.verdict` and
+#: :attr:`Results.pathways` (BIOMARKERS' tables, with their truth column).
+BIOMARKER_TABLE_COLUMNS = (*keys.BIOMARKER_COLUMNS, keys.INFORMATIVE)
+VERDICT_TABLE_COLUMNS = keys.VERDICT_COLUMNS
+PATHWAY_TABLE_COLUMNS = (*keys.PATHWAY_COLUMNS, keys.OVER_EXPRESSED)
+
+
+def _empty(columns: tuple[str, ...]):
+    return dataclasses.field(default_factory=lambda: pd.DataFrame(columns=list(columns)))
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,23 @@ class Results:
         :data:`DATASET_COLUMNS`, one row per prepared dataset.
     class_counts
         :data:`CLASS_COUNT_COLUMNS`: samples per dataset, class and split.
+    biomarkers
+        :data:`BIOMARKER_TABLE_COLUMNS` (BIOMARKERS' consensus top genes per
+        class): ``rank``, ``n_runs`` int64, the other numbers float64 (NaN
+        where empty), ``informative`` nullable boolean (NA without the truth).
+    verdict
+        :data:`VERDICT_TABLE_COLUMNS`, one row per dataset × method × class:
+        ``k``, ``n_runs`` int64; ``n_examples``, ``sufficient_k`` and the
+        percentages float64 (NaN where not defined); ``sufficient``,
+        ``necessary``, ``stable``, ``true`` nullable boolean.
+    pathways
+        :data:`PATHWAY_TABLE_COLUMNS`, one row per dataset × method × model ×
+        class × gene set: ``set_size``, ``n_not_found``, ``n_top``, ``rank``
+        int64; scores and p-values float64; ``over_expressed`` nullable
+        boolean (NA without the truth).
+
+    The last three are empty (with their columns) when the folder has no
+    BIOMARKERS output (older runs, or the step skipped).
     """
 
     metrics: pd.DataFrame
@@ -75,6 +105,9 @@ class Results:
     completeness: pd.DataFrame
     datasets: pd.DataFrame
     class_counts: pd.DataFrame
+    biomarkers: pd.DataFrame = _empty(BIOMARKER_TABLE_COLUMNS)
+    verdict: pd.DataFrame = _empty(VERDICT_TABLE_COLUMNS)
+    pathways: pd.DataFrame = _empty(PATHWAY_TABLE_COLUMNS)
 
 
 def collect_results(results_dir: str | Path) -> Results:
@@ -82,8 +115,9 @@ def collect_results(results_dir: str | Path) -> Results:
 
     Files are found by suffix: ``*.metrics.tsv``, ``*.curves.tsv``,
     ``*.top_genes.tsv`` and ``*.completeness.tsv`` (EVALUATE),
-    ``*.stability_summary.tsv`` (STABILITY), ``*.train.json`` (TRAIN) and
-    ``*.prepare.tsv`` (PREPARE); other files are left alone. Any kind may be
+    ``*.stability_summary.tsv`` (STABILITY), ``*.train.json`` (TRAIN),
+    ``*.prepare.tsv`` (PREPARE) and ``*.biomarkers.tsv``, ``*.verdict.tsv``,
+    ``*.pathways.tsv`` (BIOMARKERS); other files are left alone. Any kind may be
     absent; the report says so in its section.
 
     Raises
@@ -108,6 +142,9 @@ def collect_results(results_dir: str | Path) -> Results:
             STABILITY_SUMMARY_SUFFIX,
             TRAIN_SUFFIX,
             PREPARE_SUFFIX,
+            BIOMARKERS_SUFFIX,
+            VERDICT_SUFFIX,
+            PATHWAYS_SUFFIX,
         )
     }
     if not any(found.values()):
@@ -158,6 +195,49 @@ def collect_results(results_dir: str | Path) -> Results:
         ),
         datasets=datasets,
         class_counts=class_counts,
+        biomarkers=_read_tables(
+            found[BIOMARKERS_SUFFIX],
+            keys.BIOMARKER_COLUMNS,
+            integers=("rank", "n_runs"),
+            exact=(
+                "mean_rank",
+                "rank_std",
+                "seed_fraction",
+                "model_fraction",
+                "wilcoxon_logfc",
+                "wilcoxon_pval_adj",
+            ),
+            booleans=(keys.INFORMATIVE,),
+            optional=(keys.INFORMATIVE,),
+        ),
+        verdict=_read_tables(
+            found[VERDICT_SUFFIX],
+            keys.VERDICT_COLUMNS,
+            integers=("k", "n_runs"),
+            exact=(
+                "n_examples",
+                "sufficient_k",
+                "keep_accuracy",
+                "keep_accuracy_std",
+                "remove_drop",
+                "remove_drop_std",
+                "random_drop",
+                "random_drop_std",
+                "stability",
+                "precision",
+                "pathway_agreement",
+            ),
+            booleans=("sufficient", "necessary", "stable", "true"),
+            nullable=("sufficient", "necessary", "stable", "true"),
+        ),
+        pathways=_read_tables(
+            found[PATHWAYS_SUFFIX],
+            keys.PATHWAY_COLUMNS,
+            integers=("set_size", "n_not_found", "n_top", "rank"),
+            exact=("score_sum", "score_mean", "p_value", "p_adj"),
+            booleans=(keys.OVER_EXPRESSED,),
+            optional=(keys.OVER_EXPRESSED,),
+        ),
     )
 
 
@@ -252,6 +332,7 @@ def _read_tables(
     exact: tuple[str, ...] = (),
     booleans: tuple[str, ...] = (),
     optional: tuple[str, ...] = (),
+    nullable: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Concatenate tab-separated tables after checking columns and types.
 
@@ -259,6 +340,7 @@ def _read_tables(
     parsed to the nearest double, the others as the report always parsed
     them (see :func:`_to_numbers`). An ``optional`` column a table lacks is
     NA there; other columns than ``columns`` and ``optional`` are dropped.
+    ``booleans`` that are ``optional`` or ``nullable`` may hold empty cells (NA).
     """
     wanted = columns + optional
     frames = []
@@ -289,7 +371,7 @@ def _read_tables(
         for column in booleans:
             if column in table:
                 table[column] = _to_booleans(
-                    table[column], path=path, allow_empty=column in optional
+                    table[column], path=path, allow_empty=column in (*optional, *nullable)
                 )
             else:
                 table[column] = pd.Series(pd.NA, index=table.index, dtype="boolean")

@@ -114,7 +114,7 @@ def _shown(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stability(stability: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset × model pair; a column per aggregate metric's mean.
+    """One row per dataset × method × model pair; a column per aggregate metric's mean.
 
     Per-class variants (``class:<name>``) are left out, as in the paper tables:
     with many classes they would add hundreds of columns.
@@ -123,7 +123,13 @@ def _stability(stability: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return rows
     rows = rows.assign(
-        run=rows["dataset"] + " · " + rows["model_a"] + " vs " + rows["model_b"],
+        run=rows["dataset"]
+        + " · "
+        + rows["method"].astype(str)
+        + " · "
+        + rows["model_a"]
+        + " vs "
+        + rows["model_b"],
         column=(rows["metric"] + " " + rows["variant"].astype(str)).str.strip() + " mean",
     )
     wide = rows.pivot(index="run", columns="column", values="mean")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import __version__
+from .. import __version__, keys
 from ..errors import InputError
 from ..io import atomic_paths
 from . import _figures
@@ -26,6 +27,7 @@ from ._tables import (
     ROW_KEYS,
     family_rows,
     metric_labels,
+    primary_method,
     series_label,
     summary_tables,
 )
@@ -82,11 +84,16 @@ def render_report(
         its command line, run name, pipeline revision and Nextflow version,
         shown first in the parameters section. Default: None (not shown).
     top_n
-        Genes shown per class in the top-genes section. Default: 10.
+        Genes shown per class in the top-genes section, and gene sets per
+        class and model in the pathways section. Default: 10.
 
     Returns
     -------
-    The HTML document.
+    The HTML document. Its first section is the verdict per dataset and
+    class (BIOMARKERS' ``verdict.tsv``), then the methods compared, the
+    biomarker genes and the pathways; the figures of the later sections
+    show one method per dataset (:func:`~genexai.report._tables.primary_method`:
+    Integrated Gradients when present) and say so.
     """
     return _render(
         results,
@@ -178,8 +185,9 @@ def _render(
     run_info: Mapping[str, Any] | None,
     top_n: int,
 ) -> str:
-    curves = tables["curves"]
+    curves = _primary_rows(tables["curves"])
     is_pg = curves["curve"].str.contains(PG_CURVE)
+    stability = tables["stability"]
     families = {}
     for family, ylabel in (
         ("accuracy", "percent"),
@@ -188,35 +196,46 @@ def _render(
     ):
         labels = metric_labels(family_rows(results.metrics, family))
         paper = tables[family]
+        drawn = _primary_rows(paper)
         families[family] = {
             "table": _paper_table(paper, labels),
-            "figure": _figures.bar_figure(paper, labels, ylabel=ylabel) if len(paper) else None,
+            "figure": _figures.bar_figure(drawn, labels, ylabel=ylabel) if len(drawn) else None,
         }
     context = {
         "version": __version__,
         "datasets": sorted(set(results.metrics["dataset"]) | set(results.datasets["dataset"])),
         "n_models": results.metrics[["dataset", "model", "seed"]].drop_duplicates().shape[0],
         "overview": _overview(tables),
+        "shown": _shown_note(results),
+        "verdict": _verdict_sections(tables),
+        "methods": _method_sections(tables["methods"]),
+        "biomarkers": _biomarker_sections(tables["biomarkers"]),
+        "pathways": _pathway_sections(tables["pathways"], top_n=top_n),
         **families,
         "pg_curves": list(
             _figures.curve_figures(
                 curves[is_pg], ylabel="prediction gap", xlabel="genes replaced by the baseline"
             )
-        ),
+        )
+        if is_pg.any()
+        else [],
         "curves": list(
             _figures.curve_figures(curves[~is_pg], ylabel="balanced accuracy (%)", xlabel="genes")
-        ),
+        )
+        if (~is_pg).any()
+        else [],
         "top_genes": _top_gene_tables(tables["top_genes"], top_n=top_n),
         "top_n": top_n,
         "stability": {
-            "table": _html_table(tables["stability"].drop(columns=["mean", "std"])),
-            "figure": _figures.stability_figure(tables["stability"])
-            if len(tables["stability"])
+            "table": _html_table(stability.drop(columns=["mean", "std"])),
+            "figure": _figures.stability_figure(stability)
+            if (~stability["variant"].map(_figures.is_class_variant)).any()
             else None,
+            "classes": list(_figures.class_stability_figures(stability)),
         },
         "completeness": {
             "table": _html_table(tables["completeness"]),
-            "figure": _figures.completeness_figure(results.completeness)
+            "figure": _figures.completeness_figure(_primary_rows(results.completeness))
             if len(results.completeness)
             else None,
         },
@@ -226,6 +245,314 @@ def _render(
         "versions": _versions(versions),
     }
     return _ENV.get_template("report.html.j2").render(**context)
+
+
+def _primary_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each dataset's primary method (:func:`primary_method` of
+    that dataset's methods in ``table``), and those of no method (``none``)."""
+    if table.empty:
+        return table
+    methods = table["method"].astype(str)
+    primary = methods.groupby(table["dataset"]).agg(primary_method)
+    chosen = table["dataset"].map(primary)
+    return table[(methods == chosen) | chosen.isna() | methods.isin(["", "none"])]
+
+
+def _shown_note(results: Results) -> str:
+    """What the figures show when the run has several methods, else nothing."""
+    frames = (results.metrics, results.curves, results.top_genes, results.completeness)
+    methods = pd.concat([f[["dataset", "method"]] for f in frames]).drop_duplicates()
+    methods = methods[~methods["method"].isin(["", "none"])]
+    if methods["method"].nunique() < 2:
+        return ""
+    primary = methods.groupby("dataset")["method"].agg(primary_method)
+    if primary.nunique() == 1:
+        which = _readable(primary.iloc[0])
+    else:
+        which = ", ".join(f"{d}: {_readable(m)}" for d, m in primary.items())
+    return f" Figures show one method ({which}); the tables and summary/ hold every method."
+
+
+def _readable(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+def _anchor(kind: str, dataset: str) -> str:
+    """An element id for a dataset's part of a section (ids hold no spaces)."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9_.-]", "-", str(dataset))
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.{digits}f}"
+
+
+def _plus_minus(mean: Any, std: Any, digits: int = 1) -> str:
+    if _number(mean) == "–":
+        return "–"
+    return f"{_number(mean, digits)} ± {_number(std, digits)}"
+
+
+def _marked(text: str, *, mark: bool = False, star: bool = False, title: str = "") -> dict:
+    """A table cell (the template's ``table`` macro): highlighted when ``mark``,
+    with a ★ when also ``star`` (a true biomarker), and a tooltip."""
+    return {"text": text, "mark": mark, "star": star and mark, "title": title}
+
+
+def _known(rows: pd.DataFrame, column: str) -> bool:
+    return bool(rows[column].notna().any())
+
+
+def _verdict_sections(tables: dict[str, pd.DataFrame]) -> list[dict]:
+    """Per dataset: the primary method's verdict per class, the other
+    methods' verdicts, and links to the detailed sections."""
+    verdict = tables["verdict"]
+    with_methods = set(tables["methods"]["dataset"])
+    with_markers = set(tables["biomarkers"]["dataset"])
+    with_sets = set(tables["pathways"]["dataset"])
+    shown = []
+    for dataset, rows in verdict.groupby("dataset", sort=False):
+        primary = primary_method(rows["method"])
+        others = rows[rows["method"] != primary]
+        links = [
+            (f"#{_anchor('methods', dataset)}", "methods compared", dataset in with_methods),
+            (f"#{_anchor('biomarkers', dataset)}", "biomarker genes", dataset in with_markers),
+            (f"#{_anchor('pathways', dataset)}", "pathways", dataset in with_sets),
+            ("#curves", "keep/remove curves", True),
+            ("#top-genes", "top genes", True),
+            ("#feature-agreement", "feature agreement", True),
+            ("#stability", "stability", True),
+        ]
+        shown.append(
+            {
+                "dataset": str(dataset),
+                "id": _anchor("verdict", dataset),
+                "method": _readable(primary),
+                "table": _verdict_table(rows[rows["method"] == primary], with_method=False),
+                "others": _verdict_table(others, with_method=True) if len(others) else None,
+                "links": [(href, text) for href, text, present in links if present],
+            }
+        )
+    return shown
+
+
+def _verdict_table(rows: pd.DataFrame, *, with_method: bool) -> dict:
+    """A row per (method and) class: the verdict and the figures behind it."""
+    ks = rows["k"].unique()
+    at = f"top {ks[0]}" if len(ks) == 1 else "top k"
+    columns = [
+        *(["method"] if with_method else []),
+        "class",
+        "verdict",
+        *([] if len(ks) == 1 else ["k"]),
+        "genes to keep the prediction",
+        f"prediction kept on the {at} (%)",
+        f"drop without the {at} (%)",
+        f"drop without {ks[0] if len(ks) == 1 else 'k'} random genes (%)",
+        "stability (Jaccard)",
+    ]
+    precision, agreement = _known(rows, "precision"), _known(rows, "pathway_agreement")
+    columns += ["precision (%)"] if precision else []
+    columns += ["pathway agreement (%)"] if agreement else []
+    columns += ["examples per run"]
+    body = []
+    for r in rows.astype(object).itertuples(index=False):
+        good = all(v is True for v in (r.sufficient, r.necessary, r.stable))
+        body.append(
+            [
+                *([_readable(r.method)] if with_method else []),
+                str(r[2]),  # class: not an identifier
+                _marked(str(r.verdict), mark=good, title=_flags(r)),
+                *([] if len(ks) == 1 else [str(r.k)]),
+                "not reached" if _number(r.sufficient_k) == "–" else _number(r.sufficient_k, 0),
+                _plus_minus(r.keep_accuracy, r.keep_accuracy_std),
+                _plus_minus(r.remove_drop, r.remove_drop_std),
+                _plus_minus(r.random_drop, r.random_drop_std),
+                _number(r.stability, 2),
+                *([_number(r.precision)] if precision else []),
+                *([_number(r.pathway_agreement)] if agreement else []),
+                _number(r.n_examples),
+            ]
+        )
+    text = {"method", "class", "verdict"}
+    return {"columns": columns, "numeric": [c not in text for c in columns], "rows": body}
+
+
+def _flags(row) -> str:
+    """The verdict's four judgements, for the cell's tooltip."""
+    names = ("sufficient", "necessary", "stable", "true")
+    values = (row.sufficient, row.necessary, row.stable, row.true)
+    return "; ".join(f"{n}: {_cell(v)}" for n, v in zip(names, values, strict=True))
+
+
+#: Headers of the methods compared (``methods.tsv`` columns): what each
+#: measures and which way is better (↑ higher, ↓ lower; none for the control).
+_METHOD_HEADERS = {
+    "fa global_mean_score": "FA ↑",
+    "fa_auroc global_mean_score": "AUROC ↑",
+    "pgi global_per_class": "PGI ↑",
+    "pgu global_per_class": "PGU ↓",
+    "pgr random": "PGR (random)",
+    "pathway_agreement": "pathway agreement (%) ↑",
+    "n_sufficient": "sufficient ↑",
+    "n_necessary": "necessary ↑",
+    "n_stable": "stable ↑",
+    "n_true": "true ↑",
+}
+
+
+def _method_header(label: str) -> str:
+    if label.startswith("fa_precision@"):
+        return f"{label.split()[0].removeprefix('fa_')} ↑"
+    return _METHOD_HEADERS.get(label, label.replace("_", " "))
+
+
+def _method_sections(methods: pd.DataFrame) -> list[dict]:
+    """Per dataset: a row per method, the best value of each column marked.
+
+    Best is the highest value (the lowest for PGU, none for the random
+    control PGR), among two methods or more; ties are all marked. Columns no
+    method of the dataset has are left out.
+    """
+    labels = [c.removesuffix(" mean") for c in methods.columns if c.endswith(" mean")]
+    extra = ("pathway_agreement", "n_sufficient", "n_necessary", "n_stable", "n_true")
+    shown = []
+    for dataset, rows in methods.groupby("dataset", sort=False):
+        columns = [c for c in labels if rows[f"{c} mean"].notna().any()]
+        columns += [c for c in extra if _known(rows, c)]
+        best = {}
+        for c in columns:
+            values = pd.to_numeric(rows[f"{c} mean" if c in labels else c], errors="coerce")
+            if c.startswith("pgr") or values.notna().sum() < 2:
+                continue
+            best[c] = values.min() if c.startswith("pgu") else values.max()
+        body = []
+        for _, r in rows.iterrows():
+            cells = [_readable(r["method"]), str(r["n_runs"])]
+            for c in columns:
+                value = r[f"{c} mean"] if c in labels else r[c]
+                if c in labels:
+                    text = r[c]
+                elif c == "pathway_agreement":
+                    text = _number(value)
+                else:
+                    text = _cell(value)
+                mark = c in best and not pd.isna(value) and value == best[c]
+                cells.append(_marked(text or "–", mark=bool(mark)))
+            body.append(cells)
+        shown.append(
+            {
+                "dataset": str(dataset),
+                "id": _anchor("methods", dataset),
+                "table": {
+                    "columns": ["method", "runs", *map(_method_header, columns)],
+                    "numeric": [False, *([True] * (len(columns) + 1))],
+                    "rows": body,
+                },
+            }
+        )
+    return shown
+
+
+def _biomarker_sections(biomarkers: pd.DataFrame) -> list[dict]:
+    """Per dataset: per class, BIOMARKERS' consensus top genes."""
+    shown = []
+    for dataset, rows in biomarkers.groupby("dataset", sort=False):
+        several = rows["method"].nunique() > 1
+        known = _known(rows, keys.INFORMATIVE)
+        classes = []
+        for (method, name), genes in rows.groupby(["method", "class"], sort=False):
+            genes = genes.astype({keys.INFORMATIVE: object})
+            body = [
+                [
+                    str(g.rank),
+                    _marked(g.gene, mark=g.informative is True, star=True),
+                    _plus_minus(g.mean_rank, g.rank_std),
+                    _number(100 * g.seed_fraction, 0),
+                    _number(100 * g.model_fraction, 0),
+                    str(g.n_runs),
+                    _number(g.wilcoxon_logfc, 2),
+                    _cell(g.wilcoxon_pval_adj),
+                ]
+                for g in genes.itertuples(index=False)
+            ]
+            title = str(name) + (f" · {_readable(method)}" if several else "")
+            summary = f"{title}: {', '.join(genes['gene'].head(5))}"
+            if known:
+                n_true = sum(v is True for v in genes[keys.INFORMATIVE])
+                summary += f" ({n_true}/{len(genes)} informative)"
+            classes.append({"summary": summary, "rows": body})
+        shown.append(
+            {
+                "dataset": str(dataset),
+                "id": _anchor("biomarkers", dataset),
+                "method": ", ".join(_readable(m) for m in rows["method"].unique()),
+                "known": known,
+                "columns": [
+                    "rank",
+                    "gene",
+                    "mean rank ± std",
+                    "seeds (%)",
+                    "models (%)",
+                    "runs",
+                    "Wilcoxon log2 FC",
+                    "Wilcoxon adj. p",
+                ],
+                "classes": classes,
+            }
+        )
+    return shown
+
+
+def _pathway_sections(pathways: pd.DataFrame, *, top_n: int) -> list[dict]:
+    """Per dataset, the primary method's ``top_n`` gene sets per class and model."""
+    shown = []
+    for dataset, rows in pathways.groupby("dataset", sort=False):
+        primary = primary_method(rows["method"])
+        rows = rows[(rows["method"] == primary) & (rows["rank"] <= top_n)]
+        known = _known(rows, keys.OVER_EXPRESSED)
+        classes = []
+        for name, sets in rows.groupby("class", sort=False):
+            sets = sets.astype({keys.OVER_EXPRESSED: object})
+            body = [
+                [
+                    str(s.model),
+                    str(s.rank),
+                    _marked(s.gene_set, mark=s.over_expressed is True, star=True),
+                    str(s.set_size),
+                    str(s.n_not_found),
+                    str(s.n_top),
+                    _number(s.score_mean, 3),
+                    _cell(s.p_adj),
+                ]
+                for s in sets.itertuples(index=False)
+            ]
+            best = sets[sets["rank"] == sets["rank"].min()]
+            summary = f"{name}: best " + ", ".join(
+                f"{b.gene_set} ({b.model})" for b in best.itertuples(index=False)
+            )
+            classes.append({"summary": summary, "rows": body})
+        shown.append(
+            {
+                "dataset": str(dataset),
+                "id": _anchor("pathways", dataset),
+                "method": _readable(primary),
+                "known": known,
+                "columns": [
+                    "model",
+                    "rank",
+                    "gene set",
+                    "genes",
+                    "not found",
+                    "in the top k",
+                    "mean score",
+                    "adj. p (top k)",
+                ],
+                "classes": classes,
+            }
+        )
+    return shown
 
 
 def _paper_table(paper: pd.DataFrame, labels: pd.DataFrame) -> dict | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 from .. import keys
+from .._defaults import RANKINGS, Method
 from ._collect import Results
 
 Family = Literal["accuracy", "prediction_gaps", "feature_agreement"]
@@ -29,6 +31,28 @@ DELTA_THRESHOLD = 0.01
 
 ROW_KEYS = ["dataset", "model", "method"]
 
+#: The method the figures, the verdict and the pathways show first
+#: (BIOMARKERS' default primary method), when a dataset has it.
+PRIMARY_METHOD = "integrated_gradients"
+#: Display order of methods: the attribution methods, then the classical
+#: rankings; any other name follows, alphabetically.
+METHOD_ORDER: tuple[str, ...] = (*get_args(Method), *RANKINGS)
+
+#: The (metric, variant) rows compared across methods in ``methods.tsv``:
+#: what a global ranking defines too (EVALUATE, contract C3), so that
+#: per-example and global methods sit in one table. ``fa_precision@<k>``
+#: stands for every k present.
+METHOD_METRICS = (
+    ("fa", "global_mean_score"),
+    ("fa_precision@", "global_mean_score"),
+    ("fa_auroc", "global_mean_score"),
+    ("pgi", "global_per_class"),
+    ("pgu", "global_per_class"),
+    ("pgr", "random"),
+)
+#: The verdict's booleans counted per method in ``methods.tsv`` (``n_<name>``).
+VERDICT_FLAGS = ("sufficient", "necessary", "stable", "true")
+
 
 def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
     """Every summary table of the report, by file stem.
@@ -49,9 +73,9 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
         (over seeds) and ``std_within`` (mean of the runs' own ``std``, e.g.
         over random draws).
     ``stability``
-        STABILITY's summaries (:attr:`Results.stability`: dataset, model_a,
-        model_b with ``model_a <= model_b``, metric, variant, n_pairs, mean,
-        std over the pairs of runs), sorted, then ``mean ± std``.
+        STABILITY's summaries (:attr:`Results.stability`: dataset, method,
+        model_a, model_b with ``model_a <= model_b``, metric, variant,
+        n_pairs, mean, std over the pairs of runs), sorted, then ``mean ± std``.
     ``top_genes``
         dataset, model, method, class, gene, ``n_seeds`` (seeds whose top list
         holds the gene), ``of_seeds``, ``mean_rank`` (over those seeds),
@@ -63,6 +87,12 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
         and ``max_n_steps``.
     ``datasets``, ``class_counts``
         :attr:`Results.datasets` and :attr:`Results.class_counts`.
+    ``biomarkers``, ``verdict``, ``pathways``
+        BIOMARKERS' tables of every dataset (:attr:`Results.biomarkers`,
+        :attr:`Results.verdict`, :attr:`Results.pathways`), concatenated and
+        sorted (methods in :data:`METHOD_ORDER`, classes in natural order).
+    ``methods``
+        One row per dataset × method (:func:`method_table`).
     """
     tables = {"metrics": results.metrics}
     for family in FAMILIES:
@@ -73,7 +103,140 @@ def summary_tables(results: Results) -> dict[str, pd.DataFrame]:
     tables["completeness"] = _completeness_summary(results.completeness)
     tables["datasets"] = results.datasets
     tables["class_counts"] = results.class_counts
+    tables["biomarkers"] = _sort(results.biomarkers, ["dataset", "method", "class", "rank"])
+    tables["verdict"] = _sort(results.verdict, ["dataset", "method", "class"])
+    tables["pathways"] = _sort(
+        results.pathways, ["dataset", "method", "model", "class", "rank", "gene_set"]
+    )
+    tables["methods"] = method_table(results.metrics, results.verdict)
     return tables
+
+
+def _method_position(method: str) -> str:
+    position = METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+    return f"{position:04d} {method}"
+
+
+def method_key(methods: pd.Series) -> pd.Series:
+    """A sort key putting methods in :data:`METHOD_ORDER`, unknown names after."""
+    return methods.astype(str).map(_method_position)
+
+
+def primary_method(methods) -> str | None:
+    """:data:`PRIMARY_METHOD` when among ``methods``, else the first in
+    :data:`METHOD_ORDER` (then alphabetical); None without a method.
+
+    ``"none"`` (the accuracy rows) and empty names are not methods.
+    """
+    names = {str(m) for m in methods} - {"", "none"}
+    if PRIMARY_METHOD in names:
+        return PRIMARY_METHOD
+    return min(names, key=_method_position, default=None)
+
+
+def _sort(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    def key(column: pd.Series) -> pd.Series:
+        if column.name == "method":
+            return method_key(column)
+        return natural_key(column) if column.dtype == object else column
+
+    return table.sort_values(by, kind="stable", ignore_index=True, key=key)
+
+
+def _method_metric_labels(metrics: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (metric, variant) pairs of :data:`METHOD_METRICS` present, in that
+    order (``fa_precision@<k>`` by increasing k)."""
+    pairs = metrics[["metric", "variant"]].drop_duplicates()
+    chosen = []
+    for name, variant in METHOD_METRICS:
+        found = pairs[(pairs["variant"] == variant)]
+        if name.endswith("@"):
+            found = found[found["metric"].str.startswith(name)]
+            k = pd.to_numeric(found["metric"].str[len(name) :], errors="coerce")
+            found = found.assign(k=k).sort_values(["k", "metric"])
+        else:
+            found = found[found["metric"] == name]
+        chosen += list(found[["metric", "variant"]].itertuples(index=False, name=None))
+    return chosen
+
+
+def method_table(metrics: pd.DataFrame, verdict: pd.DataFrame) -> pd.DataFrame:
+    """Methods compared at a glance: one row per dataset × method.
+
+    Parameters
+    ----------
+    metrics
+        Tidy rows (:attr:`Results.metrics`); the aggregate rows of
+        :data:`METHOD_METRICS` are used.
+    verdict
+        BIOMARKERS' verdicts (:attr:`Results.verdict`), a row per dataset ×
+        method × class.
+
+    Returns
+    -------
+    dataset, method, ``n_runs`` (model × seed runs with a compared metric),
+    then for each compared metric (label ``"<metric> <variant>"``, e.g.
+    ``"fa_precision@10 global_mean_score"``) the text ``"mean ± std"``,
+    ``"<label> mean"`` and ``"<label> std"`` over the runs of every model
+    (population std), then from the verdict ``pathway_agreement`` (mean over
+    the classes, %; NaN where unknown), ``n_classes`` and ``n_sufficient``,
+    ``n_necessary``, ``n_stable``, ``n_true`` (classes judged so; ``n_true``
+    NA where the truth is unknown). Methods in :data:`METHOD_ORDER`.
+    """
+    group = ["dataset", "method"]
+    pairs = _method_metric_labels(metrics)
+    labels = [f"{m} {v}" for m, v in pairs]
+    rows = metrics.merge(
+        pd.DataFrame(pairs, columns=["metric", "variant"]), on=["metric", "variant"]
+    )
+    table = pd.DataFrame(
+        {"n_runs": rows.drop_duplicates([*group, "model", "seed"]).groupby(group).size()}
+    )
+    if len(rows):
+        stats = (
+            rows.assign(label=rows["metric"] + " " + rows["variant"])
+            .groupby([*group, "label"])["value"]
+            .agg(mean="mean", std=lambda v: v.std(ddof=0))
+            .reset_index()
+        )
+        stats["text"] = mean_std_text(stats["mean"], stats["std"])
+        wide = stats.pivot(index=group, columns="label", values=["text", "mean", "std"])
+        for label in labels:
+            table[label] = wide[("text", label)].reindex(table.index)
+            table[f"{label} mean"] = wide[("mean", label)].reindex(table.index)
+            table[f"{label} std"] = wide[("std", label)].reindex(table.index)
+    table = table.join(_verdict_counts(verdict), how="outer")
+    # a method with a verdict but no compared metric (e.g. none computed) has 0 runs
+    table["n_runs"] = table["n_runs"].fillna(0).astype(np.int64)
+    for label in labels:
+        table[label] = table[label].fillna("")
+    return _sort(table.reset_index(), group)
+
+
+def _verdict_counts(verdict: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset × method: mean pathway agreement and classes judged so."""
+    columns = ["pathway_agreement", "n_classes", *(f"n_{f}" for f in VERDICT_FLAGS)]
+    group = ["dataset", "method"]
+    if verdict.empty:
+        index = pd.MultiIndex.from_arrays([[], []], names=group)
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c == columns[0] else "Int64") for c in columns},
+            index=index,
+        )
+    grouped = verdict.groupby(group)
+    counts = pd.DataFrame(
+        {
+            "pathway_agreement": grouped["pathway_agreement"].mean(),
+            "n_classes": grouped.size(),
+        }
+    )
+    for flag in VERDICT_FLAGS:
+        values = verdict[flag].astype("boolean")
+        by = [verdict[g] for g in group]
+        known = values.notna().groupby(by).any()
+        count = values.fillna(value=False).astype(np.int64).groupby(by).sum()
+        counts[f"n_{flag}"] = count.astype("Int64").where(known, pd.NA)
+    return counts.astype({c: "Int64" for c in columns[1:]})
 
 
 def series_label(key: tuple) -> str:
@@ -188,11 +351,17 @@ def _curve_summary(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stability_summary(stability: pd.DataFrame) -> pd.DataFrame:
-    """STABILITY's summaries, in order, with the ``mean ± std`` text."""
-    group = ["dataset", "model_a", "model_b", "metric", "variant"]
+    """STABILITY's summaries, in order (methods in :data:`METHOD_ORDER`), with
+    the ``mean ± std`` text."""
+    group = ["dataset", "method", "model_a", "model_b", "metric", "variant"]
     if stability.empty:
         return pd.DataFrame(columns=[*keys.STABILITY_SUMMARY_COLUMNS, "mean ± std"])
-    summary = stability.sort_values(group, kind="stable", ignore_index=True)
+    summary = stability.sort_values(
+        group,
+        kind="stable",
+        ignore_index=True,
+        key=lambda column: method_key(column) if column.name == "method" else column,
+    )
     summary["mean ± std"] = mean_std_text(summary["mean"], summary["std"])
     return summary
 

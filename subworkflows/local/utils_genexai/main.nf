@@ -152,6 +152,14 @@ def parameterErrors(params, schemaPath) {
     if ((params.labels || given(params.label_key) || params.input_format) && !params.input) {
         errors << "--labels/--label_key/--input_format describe --input, which is not set"
     }
+    def methods = params.methods?.toString()?.tokenize(',')*.trim() ?: []
+    if (!('methods' in unsafe) && !('primary_method' in unsafe) && params.primary_method && !(params.primary_method in methods)) {
+        errors << "--primary_method: '${params.primary_method}' is not one of --methods (${methods.join(', ')})"
+    }
+    def models = params.models?.toString()?.tokenize(',')*.trim() ?: []
+    if ('coefficients' in methods && !('models' in unsafe) && !models.any { it in ['LR', 'DiffuseLR'] }) {
+        errors << "--methods coefficients: the models' own coefficients need a linear model (LR or DiffuseLR) in --models"
+    }
     if (params.seeds != null && !('seeds' in unsafe) && parseSeeds(params.seeds.toString()).isEmpty()) {
         errors << "--seeds: '${params.seeds}' gives no seed"
     }
