@@ -135,11 +135,13 @@ def test_stub_run(tmp_path: Path, nextflow_available) -> None:
     assert processes == {
         "SIMULATE",
         "PREPARE",
+        "RANK_GENES",
         "GRAPH",
         "TRAIN",
         "ATTRIBUTE",
         "EVALUATE",
         "STABILITY",
+        "BIOMARKERS",
         "REPORT",
         "MULTIQC",
     }
