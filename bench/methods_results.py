@@ -9,7 +9,7 @@ family and method, and the per-class judgements.
 Run (appended after ``bench/paper_results.py``'s output)::
 
     scripts/nextflow run . -profile paper,local --simulate SIMU1,SimuB --models LR,MLP \\
-        --seeds 1-3 --seeds_per_task 3 \\
+        --seeds 1-2 --seeds_per_task 2 --skip_multiqc \\
         --methods integrated_gradients,wilcoxon,t_test,mutual_info,coefficients \\
         --outdir results-methods
     python bench/methods_results.py --outdir results-methods --wall "…" \\

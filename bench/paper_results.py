@@ -6,7 +6,8 @@ prediction gaps, and feature agreement with and without diffusion, plus the
 trace summary (tasks, time and peak memory per process).
 
 Run: ``python bench/paper_results.py --outdir results-paper --wall "58 min"
---command "make paper" > docs/results.md``.
+--command "make paper" > docs/results.md``; the methods comparison of issue 19
+is appended by ``bench/methods_results.py`` (its docstring gives the run).
 """
 
 from __future__ import annotations
