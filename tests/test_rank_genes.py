@@ -352,7 +352,7 @@ def test_no_log_scale_gives_nan_fold_changes(raw, caplog):
     assert "not known to be on a log scale" in caplog.text
 
 
-def test_refuses_a_class_with_one_training_sample(log2_prepared):
+def test_a_class_with_one_training_sample_scores_zero(log2_prepared, caplog):
     prepared = log2_prepared.copy()
     train_c = np.flatnonzero(
         (prepared.obs[keys.SPLIT] == keys.TRAIN).to_numpy()
@@ -361,8 +361,18 @@ def test_refuses_a_class_with_one_training_sample(log2_prepared):
     split = prepared.obs[keys.SPLIT].to_numpy().copy()
     split[train_c[1:]] = keys.TEST
     prepared.obs[keys.SPLIT] = pd.Categorical(split, categories=[keys.TRAIN, keys.TEST])
-    with pytest.raises(InputError, match=r"^p\.h5ad: class 'C' has 1 training sample"):
-        rg.rank_genes(prepared, method="wilcoxon", dataset="toy", where="p.h5ad")
+    with caplog.at_level(logging.WARNING, logger="genexai.rank_genes"):
+        out = rg.rank_genes(prepared, method="wilcoxon", dataset="toy", where="p.h5ad")
+    assert "fewer than 2 training samples score 0 (p-value 1): ['C']" in caplog.text
+    c = list(out.obs_names).index("C")
+    assert (out.X[c] == 0).all() and (out.layers[keys.PVALS_ADJ][c] == 1).all()
+    assert np.isnan(out.layers[keys.LOGFOLDCHANGES][c]).all()
+    # The other classes are tested against every other training sample, C's included.
+    x, _ = rg.log1p_input(prepared, _train(prepared))
+    codes = _codes(prepared)
+    a = list(out.obs_names).index("A")
+    want = stats.ranksums(x[codes == a], x[codes != a]).statistic
+    np.testing.assert_allclose(out.X[a], want, rtol=1e-5, atol=1e-5)
     with pytest.raises(InputError, match="method: expected one of wilcoxon, t_test, mutual_info"):
         rg.rank_genes(log2_prepared, method="deeplift", dataset="toy")
 

@@ -162,11 +162,16 @@ def _normalized_log1p(values: Any) -> Any:
 
 
 def _scanpy_tests(
-    x: Any, codes: np.ndarray, n_classes: int, *, method: str
+    x: Any, codes: np.ndarray, tested: np.ndarray, *, method: str
 ) -> dict[str, np.ndarray]:
-    """scanpy's one-vs-rest test of every class, as ``(n_classes, n_genes)`` float64
-    arrays in gene order: ``scores``, ``logfoldchanges``, ``pvals``, ``pvals_adj``."""
+    """scanpy's one-vs-rest test of every ``tested`` class (bool ``(n_classes,)``), as
+    ``(n_classes, n_genes)`` float64 arrays in gene order: ``scores``,
+    ``logfoldchanges``, ``pvals``, ``pvals_adj``; an untested class's row is 0,
+    NaN, 1 and 1."""
     import scanpy as sc
+
+    n_classes = len(tested)
+    names = [str(c) for c in np.flatnonzero(tested)]
 
     n_genes = x.shape[1]
     # Positions as names: scanpy returns each class's genes sorted by score,
@@ -183,6 +188,7 @@ def _scanpy_tests(
         sc.tl.rank_genes_groups(
             data,
             "group",
+            groups=names,
             reference="rest",
             method=_SCANPY_METHOD[method],
             n_genes=n_genes,
@@ -193,11 +199,12 @@ def _scanpy_tests(
         )
     result = data.uns[_KEY]
     out = {}
-    for field in ("scores", keys.LOGFOLDCHANGES, keys.PVALS, keys.PVALS_ADJ):
-        table = np.empty((n_classes, n_genes), dtype=np.float64)
-        for c in range(n_classes):
-            order = result["names"][str(c)].astype(np.int64)
-            table[c, order] = result[field][str(c)]
+    untested = {"scores": 0.0, keys.LOGFOLDCHANGES: np.nan, keys.PVALS: 1.0, keys.PVALS_ADJ: 1.0}
+    for field, fill in untested.items():
+        table = np.full((n_classes, n_genes), fill, dtype=np.float64)
+        for c in names:
+            order = result["names"][c].astype(np.int64)
+            table[int(c), order] = result[field][c]
         out[field] = table
     return out
 
@@ -305,7 +312,8 @@ def rank_genes(
     ------
     InputError
         An unknown method, no ``obs["split"]`` or ``obs["label"]``, fewer
-        than 2 classes, a class with fewer than 2 training samples.
+        than 2 classes; for ``wilcoxon`` and ``t_test``, no class with 2
+        training samples (a class with fewer scores 0, p-value 1).
     """
     if method not in RANKINGS:
         msg = f"method: expected one of {', '.join(RANKINGS)}, found {method!r}"
@@ -322,13 +330,19 @@ def rank_genes(
     if len(classes) < 2:
         msg = f"{where}: {len(classes)} class in obs[{keys.LABEL!r}]; expected at least 2"
         raise InputError(msg)
-    for name, n in zip(classes, n_train, strict=True):
-        if n < 2:
-            msg = (
-                f"{where}: class {name!r} has {n} training sample(s); "
-                f"{method} needs at least 2 per class"
-            )
-            raise InputError(msg)
+    # A class of one training sample has no within-class spread to test: it
+    # scores 0 (p-value 1, no fold change) with a warning rather than stopping
+    # the run, since RANK_GENES ranks by Wilcoxon on every dataset.
+    tested = n_train >= 2
+    if method != "mutual_info" and not tested.any():
+        msg = f"{where}: no class has 2 training samples; {method} needs at least one that has"
+        raise InputError(msg)
+    if method != "mutual_info" and not tested.all():
+        logger.warning(
+            "%s: classes with fewer than 2 training samples score 0 (p-value 1): %s",
+            where,
+            [c for c, t in zip(classes, tested, strict=True) if not t],
+        )
     prepare_record = prepared.uns.get(keys.UNS, {}).get(keys.PREPARE, {})
     record: dict[str, Any] = {
         keys.METHOD: method,
@@ -349,7 +363,7 @@ def rank_genes(
         )
     else:
         x, kind = log1p_input(prepared, rows, where=where)
-        tests = _scanpy_tests(x, codes, len(classes), method=method)
+        tests = _scanpy_tests(x, codes, tested, method=method)
         scores = tests.pop("scores")
         if kind == "x":
             logger.warning(
