@@ -47,6 +47,7 @@ from .simulation import (
     parse_merge,
     parse_proportions,
     sample_matrix,
+    sample_sparse,
 )
 from .simulation._configs import check_int
 
@@ -99,7 +100,9 @@ def simulate(
     -------
     AnnData ``(n_samples, n_genes)`` with
 
-    - ``X``: float32 counts per million reads (each row sums to 1e6);
+    - ``X``: float32 counts per million reads (each row sums to 1e6), or,
+      if ``config.sparse``, float32 CSR raw read counts (rows sum to
+      ``n_reads``);
     - ``obs["label"]``: task class, categorical ``C0``, ``C1``, … (after merge);
     - ``obs["subclass"]``: generated class, categorical ``S0``, ``S1``, …;
     - ``obs_names`` ``sample00000``…, ``var_names`` ``G00000``…;
@@ -125,7 +128,8 @@ def simulate(
     params = draw_parameters(config, np.random.default_rng(param_seed))
 
     subclass = np.repeat(np.arange(config.n_classes), sizes)
-    x = sample_matrix(config, params, subclass, sample_seed, threads=threads, progress=progress)
+    sampler = sample_sparse if config.sparse else sample_matrix
+    x = sampler(config, params, subclass, sample_seed, threads=threads, progress=progress)
     adata = _to_anndata(config, params, subclass, x, seed=int(seed))
     logger.info(
         "simulated %s: %d samples × %d genes in %.1f s",

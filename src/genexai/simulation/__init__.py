@@ -37,6 +37,8 @@ from ._sampler import (
     mixture,
     sample_counts,
     sample_matrix,
+    sample_sparse,
+    sparse_blocks,
 )
 
 __all__ = [
@@ -57,4 +59,6 @@ __all__ = [
     "parse_proportions",
     "sample_counts",
     "sample_matrix",
+    "sample_sparse",
+    "sparse_blocks",
 ]

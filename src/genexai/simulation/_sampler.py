@@ -10,6 +10,9 @@ Arrays in, arrays out: nothing here builds an AnnData.
 - :func:`sample_matrix`: per-million expression, chunk by chunk, each chunk
   from its own spawned seed (so the output does not depend on the threads):
   ``theta ~ Dirichlet(alpha[c])`` per sample, then the read counts.
+- :func:`sparse_blocks` / :func:`sample_sparse`: raw counts as CSR blocks of
+  cells for low-depth (single-cell) configurations, drawn read by read so
+  the cost scales with the reads, not the genes.
 
 Sampling uses the mixture form (method.md §1.8): given ``theta``, each read
 lands on gene ``g`` with probability ``q[g] = sum_p theta[p] beta[p, g]``
@@ -24,7 +27,7 @@ not.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -39,12 +42,16 @@ __all__ = [
     "MAX_REDRAW_ROUNDS",
     "POISSON_SLACK",
     "Parameters",
+    "SPARSE_BLOCK_ELEMENTS",
     "categorical_counts",
     "class_sizes",
     "draw_parameters",
     "mixture",
     "sample_counts",
     "sample_matrix",
+    "sample_sparse",
+    "sparse_block_rows",
+    "sparse_blocks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,10 @@ CHUNK_ELEMENTS = 1 << 20
 #: Standard deviations of the Poisson total kept below the reads (see
 #: :func:`sample_counts`).
 POISSON_SLACK = 2.0
+#: Cells × genes per random block of :func:`sparse_blocks`: each block has
+#: its own spawned seed, so its size is part of the random stream and must
+#: not change (the size of the chunks written is free).
+SPARSE_BLOCK_ELEMENTS = 1 << 20
 #: Redraw rounds before the validity rule is declared unsatisfiable.
 MAX_REDRAW_ROUNDS = 1000
 
@@ -277,6 +288,20 @@ def sample_counts(
     return counts
 
 
+def draw_theta(codes: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Pathway mixtures ``(len(codes), n_pathways)`` float64, one Dirichlet draw per sample.
+
+    ``codes`` ``(n,)`` generated class of each sample; ``alpha``
+    ``(n_classes, n_pathways)`` the classes' Dirichlet parameters. Classes are
+    drawn in increasing order, a block of their samples at a time.
+    """
+    theta = np.empty((len(codes), alpha.shape[1]))
+    for c in np.unique(codes):
+        block = codes == c
+        theta[block] = rng.dirichlet(alpha[c], size=int(block.sum()))
+    return theta
+
+
 def sample_matrix(
     config: SimulationConfig,
     params: Parameters,
@@ -319,10 +344,7 @@ def sample_matrix(
         rows = slice(starts[chunk], min(starts[chunk] + rows_per_chunk, n_samples))
         rng = np.random.default_rng(seeds[chunk])
         codes = subclass[rows]
-        theta = np.empty((len(codes), config.n_pathways))
-        for c in np.unique(codes):
-            block = codes == c
-            theta[block] = rng.dirichlet(params.alpha[c], size=int(block.sum()))
+        theta = draw_theta(codes, params.alpha, rng)
         counts = sample_counts(mixture(theta, params.beta), config.n_reads, rng)
         np.multiply(counts, scale, out=x[rows], casting="unsafe")
         return len(codes)
@@ -332,3 +354,156 @@ def sample_matrix(
             if progress is not None:
                 progress(done)
     return x
+
+
+def sparse_block_rows(n_genes: int) -> int:
+    """Cells per random block of :func:`sparse_blocks` (fixed by ``n_genes``)."""
+    return max(1, SPARSE_BLOCK_ELEMENTS // n_genes)
+
+
+def _gene_cumulative(beta: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Search table for "gene of a read of pathway ``p``".
+
+    Returns ``(cumulative, last)``: float64 ``(nnz,)`` the within-row
+    cumulative ``beta`` plus the row index, so that ``p + u`` (``u`` uniform
+    on [0, 1)) falls in row ``p``; and int64 ``(n_pathways,)`` the last entry
+    of each row with mass, where rounding at the row's upper edge is sent.
+    """
+    rows = np.repeat(np.arange(beta.shape[0]), np.diff(beta.indptr))
+    cumulative = np.cumsum(beta.data)
+    starts = np.concatenate([[0.0], cumulative[beta.indptr[1:-1] - 1]])
+    cumulative -= starts[rows]
+    cumulative /= cumulative[beta.indptr[1:] - 1][rows]
+    cumulative += rows
+    positive = np.flatnonzero(beta.data > 0)
+    last = positive[np.searchsorted(positive, beta.indptr[1:], side="left") - 1]
+    return cumulative, last
+
+
+def _sparse_block(
+    config: SimulationConfig,
+    params: Parameters,
+    codes: np.ndarray,
+    table: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+) -> sp.csr_matrix:
+    """Raw counts of one block of cells, float32 CSR ``(len(codes), n_genes)``.
+
+    Two-stage draw (method.md §1.1): ``n_reads`` pathways per cell from
+    ``theta`` (:func:`categorical_counts`), then one gene per read from
+    ``beta[p]``; the counts are ``Multinomial(n_reads, theta @ beta)``.
+    """
+    n_rows, n_genes = len(codes), config.n_genes
+    theta = draw_theta(codes, params.alpha, rng)
+    per_pathway = categorical_counts(theta, np.full(n_rows, config.n_reads), rng).ravel()
+    hit = np.flatnonzero(per_pathway)
+    read = np.repeat(hit, per_pathway[hit])
+    row, pathway = np.divmod(read, config.n_pathways)
+    cumulative, last = table
+    entry = np.searchsorted(cumulative, pathway + rng.random(len(read)), side="right")
+    entry = np.minimum(entry, last[pathway])
+    flat = row * n_genes + params.beta.indices[entry]
+    dense = np.bincount(flat, minlength=n_rows * n_genes)
+    nonzero = np.flatnonzero(dense)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(nonzero // n_genes, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix(
+        (dense[nonzero].astype(np.float32), (nonzero % n_genes).astype(np.int32), indptr),
+        shape=(n_rows, n_genes),
+    )
+
+
+def sparse_blocks(
+    config: SimulationConfig,
+    params: Parameters,
+    subclass: np.ndarray,
+    seed: np.random.SeedSequence,
+    *,
+    chunk_rows: int,
+    threads: int,
+) -> Iterator[sp.csr_matrix]:
+    """Raw read counts, yielded as CSR chunks of consecutive cells.
+
+    Cells are drawn in fixed random blocks of :func:`sparse_block_rows`
+    cells, each from its own spawned seed, and grouped into chunks of about
+    ``chunk_rows`` cells (rounded up to whole blocks), so the counts depend
+    on neither ``chunk_rows`` nor ``threads``. Memory: one dense int64 block
+    ``(block rows, n_genes)`` and the reads of a block per thread, plus the
+    chunk's non-zeros.
+
+    Parameters
+    ----------
+    config, params
+        The simulation and its drawn parameters (:func:`draw_parameters`).
+    subclass
+        int ``(n_cells,)``: generated class of each cell.
+    seed
+        Spawned into one seed per block.
+    chunk_rows
+        Cells per yielded chunk (the last may be shorter).
+    threads
+        Blocks sampled at once.
+
+    Yields
+    ------
+    float32 CSR ``(rows, n_genes)``, integer-valued, rows summing to
+    ``n_reads``; sorted indices, int32 indices and int64 ``indptr``.
+    """
+    n_cells = len(subclass)
+    block_rows = sparse_block_rows(config.n_genes)
+    starts = range(0, n_cells, block_rows)
+    seeds = seed.spawn(len(starts))
+    table = _gene_cumulative(params.beta)
+    per_chunk = max(1, -(-chunk_rows // block_rows))
+
+    def run(block: int) -> sp.csr_matrix:
+        codes = subclass[starts[block] : starts[block] + block_rows]
+        return _sparse_block(config, params, codes, table, np.random.default_rng(seeds[block]))
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for first in range(0, len(starts), per_chunk):
+            blocks = list(pool.map(run, range(first, min(first + per_chunk, len(starts)))))
+            yield _join_rows(blocks, config.n_genes)
+
+
+def sample_sparse(
+    config: SimulationConfig,
+    params: Parameters,
+    subclass: np.ndarray,
+    seed: np.random.SeedSequence,
+    *,
+    threads: int,
+    progress: Callable[[int], Any] | None,
+    chunk_rows: int = 8192,
+) -> sp.csr_matrix:
+    """All of :func:`sparse_blocks` in one float32 CSR ``(n_cells, n_genes)``.
+
+    Holds the non-zeros twice while the chunks are joined; a writer that
+    streams :func:`sparse_blocks` holds one chunk.
+    """
+    chunks = []
+    for chunk in sparse_blocks(
+        config, params, subclass, seed, chunk_rows=chunk_rows, threads=threads
+    ):
+        chunks.append(chunk)
+        if progress is not None:
+            progress(chunk.shape[0])
+    return _join_rows(chunks, config.n_genes)
+
+
+def _join_rows(chunks: list[sp.csr_matrix], n_genes: int) -> sp.csr_matrix:
+    """Stack CSR chunks by rows without scipy's index-dtype upcasting."""
+    indptr = [np.zeros(1, dtype=np.int64)]
+    offset = 0
+    for chunk in chunks:
+        indptr.append(chunk.indptr[1:].astype(np.int64) + offset)
+        offset += chunk.nnz
+    n_rows = sum(chunk.shape[0] for chunk in chunks)
+    return sp.csr_matrix(
+        (
+            np.concatenate([c.data for c in chunks]) if chunks else np.zeros(0, np.float32),
+            np.concatenate([c.indices for c in chunks]) if chunks else np.zeros(0, np.int32),
+            np.concatenate(indptr),
+        ),
+        shape=(n_rows, n_genes),
+    )
