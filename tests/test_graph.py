@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import zipfile
 
 import anndata as ad
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 from genexai import keys
+from genexai._defaults import DEFAULT_BLOCK_SIZE
 from genexai.errors import InputError
-from genexai.graph import Graph, correlation_graph, graph_from_adata, load_graph, save_graph
+from genexai.graph import (
+    Graph,
+    correlation_graph,
+    graph_from_adata,
+    load_graph,
+    save_graph,
+    subsample_rows,
+)
 
 
 def dense_reference(x: np.ndarray, threshold: float) -> np.ndarray:
@@ -207,3 +217,119 @@ def test_load_graph_not_npz(tmp_path):
         zf.writestr("data.npy", b"junk")
     with pytest.raises(InputError, match="not a readable .npz graph|expected a genexai-graph"):
         load_graph(path)
+
+
+# --- atlases: subsample, sparse X, memory ----------------------------------------
+
+
+def assert_same_graph(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    """Bit for bit: same structure, same float32 values."""
+    assert a.shape == b.shape
+    for field in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_subsample_rows_seeded_uniform_sorted():
+    rows = np.arange(3, 1003, 2)
+    first = subsample_rows(rows, 100, seed=5)
+    np.testing.assert_array_equal(first, subsample_rows(rows, 100, seed=5))
+    assert first.size == 100 and np.isin(first, rows).all()
+    assert (np.diff(first) > 0).all()  # distinct, in the original order
+    assert not np.array_equal(first, subsample_rows(rows, 100, seed=6))
+    assert subsample_rows(rows, 500, seed=5) is rows and subsample_rows(rows, None, seed=5) is rows
+    with pytest.raises(InputError, match="^max_cells: "):
+        subsample_rows(rows, 1, seed=0)
+
+
+@pytest.mark.parametrize("max_cells", [None, 53, 10_000])
+def test_below_cap_graph_is_todays(max_cells):
+    x = expression(n=80)
+    split = ["train" if i % 3 else "test" for i in range(80)]  # 53 training rows
+    rows = [i for i, s in enumerate(split) if s == "train"]
+    graph = graph_from_adata(prepared(x, split), threshold=0.4, block_size=9, max_cells=max_cells)
+    # Today's path: the training rows made dense, then correlated.
+    assert_same_graph(graph.adj, correlation_graph(x[rows], threshold=0.4, block_size=9))
+
+
+def test_above_cap_uses_the_seeded_subsample():
+    x = expression(n=120)
+    split = ["train" if i % 4 else "test" for i in range(120)]
+    train = np.array([i for i, s in enumerate(split) if s == "train"])
+    adata = prepared(x, split)
+    graph = graph_from_adata(adata, threshold=0.4, max_cells=40, seed=3)
+    chosen = subsample_rows(train, 40, seed=3)
+    assert_same_graph(graph.adj, correlation_graph(x[chosen], threshold=0.4))
+    assert_same_graph(graph.adj, graph_from_adata(adata, threshold=0.4, max_cells=40, seed=3).adj)
+    other = graph_from_adata(adata, threshold=0.4, max_cells=40, seed=4).adj
+    assert (other != graph.adj).nnz > 0
+
+
+@pytest.mark.parametrize("max_cells", [None, 30])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_x_gives_the_dense_graph_bit_for_bit(fmt, max_cells):
+    x = expression(n=90)
+    x[x < 0.5] = 0  # ~60 % zeros
+    split = ["train" if i % 5 else "test" for i in range(90)]
+    dense = graph_from_adata(prepared(x, split), threshold=0.3, block_size=7, max_cells=max_cells)
+    adata = prepared(x, split)
+    adata.X = sp.csr_matrix(x) if fmt == "csr" else sp.csc_matrix(x)
+    sparse = graph_from_adata(adata, threshold=0.3, block_size=7, max_cells=max_cells)
+    # Same float32 values, same float64 statistics per block: identical, not just close.
+    assert_same_graph(sparse.adj, dense.adj)
+    assert dense.adj.nnz > 2 * x.shape[1]  # edges exist: the comparison means something
+
+
+def test_atlas_sized_sparse_input_memory_is_bounded_by_the_cap():
+    n_cells, n_genes, cap = 200_000, 2_000, 5_000
+    x = sp.random(n_cells, n_genes, density=0.01, format="csr", dtype=np.float32, rng=7)
+    obs = pd.DataFrame(
+        {keys.SPLIT: pd.Categorical(["train", "test"] * (n_cells // 2))},
+        index=pd.RangeIndex(n_cells).astype(str),
+    )
+    adata = ad.AnnData(X=x, obs=obs, var=pd.DataFrame(index=[f"G{g}" for g in range(n_genes)]))
+    tracemalloc.start()
+    try:
+        graph = graph_from_adata(adata, threshold=0.5, max_cells=cap)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert graph.adj.shape == (n_genes, n_genes)
+    # Densifying the training rows would be 100,000 × 2,000 × 4 = 800 MB. Held here
+    # (the module's bound): Z 5,000 × 2,000 × 4 = 40 MB, a block's three float64
+    # temporaries 3 × 5,000 × 1,024 × 8 = 123 MB at most, the cap's CSC copy (~1 MB).
+    bound = 4 * cap * n_genes + 24 * cap * DEFAULT_BLOCK_SIZE + 16 * 2**20
+    assert peak < bound, peak
+    assert peak < (n_cells // 2) * n_genes * 4 / 5
+
+
+def test_cli_refuses_a_sparse_file_that_would_not_fit(tmp_path):
+    from click.testing import CliRunner
+
+    from genexai import io
+    from genexai.cli.graph import main
+
+    path = tmp_path / "huge.h5ad"
+    indptr = np.zeros(10**6 + 1, dtype=np.int64)
+    indptr[1:11] = np.arange(1, 11)
+    indptr[11:] = 10
+    with h5py.File(path, "w") as f:
+        x = f.create_group("X")
+        x.attrs.update({"encoding-type": "csr_matrix", "encoding-version": "0.1.0"})
+        x.attrs["shape"] = np.array([10**6, 10**5], dtype=np.int64)
+        x.create_dataset("data", data=np.ones(10, np.float32))
+        x.create_dataset("indices", data=np.arange(10, dtype=np.int32))
+        x.create_dataset("indptr", data=indptr, compression="gzip")
+    out = tmp_path / "g.npz"
+    try:
+        args = ["--input", path, "--output", out, "--max-memory-gb", "2", "--max-cells", "20000"]
+        result = CliRunner().invoke(main, [str(a) for a in args])
+    finally:
+        io.set_memory_limit(None)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert "Traceback" not in result.output and len(lines) == 1
+    # 20,000 rows × 100,000 genes × 4 bytes = 7.5 GiB, above 2 GiB: refused from the headers.
+    assert lines[0].startswith(f"Error: graph: {path}: X is a sparse 1000000 × 100000 matrix,")
+    assert "20000 rows of it made dense (float32)" in lines[0] and "(10 non-zeros" in lines[0]
+    assert "needs 7.5 GiB" in lines[0]
+    assert "limit of 2.0 GiB" in lines[0] and not out.exists()

@@ -11,6 +11,18 @@ are computed as ``Z_blockᵀ Z`` on standardised columns and thresholded at
 once, so memory is O(nnz + n_samples·n_genes + block·n_genes) and 50,000
 genes never allocate a dense genes × genes matrix.
 
+Atlases: a training split of more than ``max_cells`` cells (default
+:data:`DEFAULT_MAX_CELLS`, 20,000) is subsampled uniformly without
+replacement, with a fixed seed (:data:`DEFAULT_GRAPH_SEED`), the chosen
+cells kept in their original order; at or below the cap every training cell
+is used. A sparse ``X`` stays sparse: only the sampled rows are copied (CSC),
+and each block of genes is densified and standardised in turn. The dense
+data held is then Z, ``min(n_train, max_cells) × n_genes`` float32, plus the
+blocks, whatever the number of cells: peak memory is the file's arrays +
+the sampled rows' non-zeros (as CSC) + 4·n_sample·n_genes (Z) +
+24·n_sample·block (a block's float64 temporaries) + 5·block·n_genes (a block
+of correlations and its mask) bytes, plus the edges kept.
+
 Graph files (``.npz``) hold only numeric and fixed-width string arrays; they
 are read with ``allow_pickle=False``.
 """
@@ -20,7 +32,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import anndata as ad
 import numpy as np
@@ -28,7 +40,7 @@ import scipy.sparse
 import torch
 
 from . import io, keys
-from ._defaults import DEFAULT_BLOCK_SIZE, DEFAULT_THRESHOLD
+from ._defaults import DEFAULT_BLOCK_SIZE, DEFAULT_GRAPH_SEED, DEFAULT_MAX_CELLS, DEFAULT_THRESHOLD
 from .errors import InputError
 
 GRAPH_FORMAT = "genexai-graph/1"
@@ -52,17 +64,43 @@ class Graph(NamedTuple):
         return self.adj if order is None else self.adj[order][:, order].tocsr()
 
 
-def _standardise(x: np.ndarray, *, block_size: int) -> np.ndarray:
+def subsample_rows(rows: np.ndarray, max_cells: int | None, *, seed: int) -> np.ndarray:
+    """At most ``max_cells`` of ``rows``, uniformly without replacement, in their order.
+
+    ``rows`` ``(n,)`` int, sorted; returned as is when ``n <= max_cells`` or
+    ``max_cells`` is None, else ``(max_cells,)`` sorted.
+    """
+    if max_cells is None or rows.size <= max_cells:
+        return rows
+    if max_cells < 2:
+        msg = f"max_cells: expected at least 2 cells to correlate genes, found {max_cells}"
+        raise InputError(msg)
+    chosen = np.random.default_rng(seed).choice(rows.size, size=max_cells, replace=False)
+    return rows[np.sort(chosen)]
+
+
+def _standardise(x: Any, *, block_size: int, rows: np.ndarray | None = None) -> np.ndarray:
     """Columns centred and scaled so that ``zᵀz`` is the Pearson correlation.
 
-    Returns ``(n_genes, n_samples)`` float32, row g = (x_g - mean) / (std·√n)
-    with the biased std; constant genes get a zero row (no edges). Statistics
-    are taken in float64, a block of genes at a time.
+    ``x`` is ``(n_obs, n_genes)``, a numpy array or a scipy sparse matrix, of
+    which ``rows`` (default: all) are used. Returns ``(n_genes, n_samples)``
+    float32, row g = (x_g - mean) / (std·√n) with the biased std; constant
+    genes get a zero row (no edges). Values are taken as float32 (as the
+    steps hold them), statistics in float64, a block of genes at a time, so
+    neither a sparse nor a dense input is copied whole.
     """
-    n, g = x.shape
+    if scipy.sparse.issparse(x):
+        # Only the chosen rows, as CSC: a block of genes is then a cheap column slice.
+        x = scipy.sparse.csc_matrix(x if rows is None else x[rows])
+        rows = None
+    n, g = (x.shape[0] if rows is None else rows.size), x.shape[1]
     z = np.empty((g, n), dtype=np.float32)
     for start in range(0, g, block_size):
-        block = x[:, start : start + block_size].astype(np.float64)
+        cols = slice(start, start + block_size)
+        block = x[:, cols] if rows is None else x[rows, cols]
+        if scipy.sparse.issparse(block):
+            block = block.toarray()
+        block = np.asarray(block, dtype=np.float32).astype(np.float64)
         block -= block.mean(axis=0)
         norm = np.sqrt((block * block).sum(axis=0))
         block /= np.where(norm > 0, norm, np.inf)
@@ -71,10 +109,11 @@ def _standardise(x: np.ndarray, *, block_size: int) -> np.ndarray:
 
 
 def correlation_graph(
-    x: np.ndarray,
+    x: Any,
     *,
     threshold: float = DEFAULT_THRESHOLD,
     block_size: int = DEFAULT_BLOCK_SIZE,
+    rows: np.ndarray | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> scipy.sparse.csr_matrix:
     """Â from the training expression matrix, computed blockwise.
@@ -82,12 +121,16 @@ def correlation_graph(
     Parameters
     ----------
     x
-        Training samples ``(n_samples, n_genes)``, float (transformed values).
+        Samples ``(n_obs, n_genes)``, float (transformed values): a numpy
+        array or a scipy sparse matrix (kept sparse; same graph as its dense
+        copy, bit for bit).
     threshold
         Keep gene pairs whose Pearson correlation is strictly above it.
     block_size
         Genes per block of correlation rows (memory ``block_size × n_genes``
         float32 at a time).
+    rows
+        The samples to correlate over (row indices, default all of ``x``).
     progress
         Called with the number of genes done after each block.
 
@@ -96,16 +139,21 @@ def correlation_graph(
     Â ``(n_genes, n_genes)``, CSR float32, symmetric, sorted indices, with
     a positive diagonal (the self-loops).
     """
-    x = np.asarray(x)
-    if x.ndim != 2 or x.shape[0] < 2:
-        msg = f"training matrix: need at least 2 samples to correlate genes, found shape {x.shape}"
+    if not scipy.sparse.issparse(x):
+        x = np.asarray(x)
+    n = x.shape[0] if rows is None or x.ndim != 2 else len(rows)
+    if x.ndim != 2 or n < 2:
+        msg = (
+            "training matrix: need at least 2 samples to correlate genes, "
+            f"found {n} of shape {x.shape}"
+        )
         raise InputError(msg)
     if block_size < 1:
         msg = f"block_size: expected a positive number of genes, found {block_size}"
         raise InputError(msg)
     g = x.shape[1]
-    z = torch.from_numpy(_standardise(x, block_size=block_size))
-    rows, cols, vals = [], [], []
+    z = torch.from_numpy(_standardise(x, block_size=block_size, rows=rows))
+    heads, tails, vals = [], [], []
     for start in range(0, g, block_size):
         stop = min(start + block_size, g)
         # Upper triangle only: rows start..stop against columns start..g.
@@ -114,12 +162,12 @@ def correlation_graph(
         keep[:, : stop - start].triu_(diagonal=1)
         r, c = keep.nonzero(as_tuple=True)
         vals.append(corr[r, c].numpy().astype(np.float64))
-        rows.append((r + start).numpy())
-        cols.append((c + start).numpy())
+        heads.append((r + start).numpy())
+        tails.append((c + start).numpy())
         del corr, keep
         if progress is not None:
             progress(stop - start)
-    return _gcn_normalise(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), g)
+    return _gcn_normalise(np.concatenate(heads), np.concatenate(tails), np.concatenate(vals), g)
 
 
 def _gcn_normalise(
@@ -150,6 +198,8 @@ def graph_from_adata(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     block_size: int = DEFAULT_BLOCK_SIZE,
+    max_cells: int | None = DEFAULT_MAX_CELLS,
+    seed: int = DEFAULT_GRAPH_SEED,
     where: str = "input",
     progress: Callable[[int], object] | None = None,
 ) -> Graph:
@@ -158,7 +208,13 @@ def graph_from_adata(
     Parameters
     ----------
     adata
-        Prepared AnnData ``(n_obs, n_genes)`` with ``obs['split']``.
+        Prepared AnnData ``(n_obs, n_genes)`` with ``obs['split']``; ``X``
+        dense or scipy sparse (never densified whole).
+    max_cells
+        Correlate over at most this many training cells, a uniform seeded
+        subsample (:func:`subsample_rows`); ``None``: all of them.
+    seed
+        Seed of that subsample.
     where
         Names the data in error messages (usually its file).
 
@@ -166,8 +222,10 @@ def graph_from_adata(
     -------
     :class:`Graph` with Â over ``adata.var_names``.
     """
-    x = io.dense_rows(adata.X, io.split_indices(adata, keys.TRAIN, where=where))
-    adj = correlation_graph(x, threshold=threshold, block_size=block_size, progress=progress)
+    rows = subsample_rows(io.split_indices(adata, keys.TRAIN, where=where), max_cells, seed=seed)
+    adj = correlation_graph(
+        adata.X, threshold=threshold, block_size=block_size, rows=rows, progress=progress
+    )
     return Graph(adj, [str(v) for v in adata.var_names], float(threshold))
 
 

@@ -157,3 +157,47 @@ def test_cli_memory_limit_refuses_before_loading(tmp_path: Path, small_adata) ->
     assert "above the limit of 0.01 MiB (raise it with --max-memory-gb)" in proc.stderr
     assert not (tmp_path / "o.h5ad").exists()
     io.set_memory_limit(None)
+
+
+def huge_sparse_file(path: Path, shape=(10**6, 10**5), nnz: int = 10) -> Path:
+    """A tiny ``.h5ad`` whose CSR ``X`` declares ``shape`` and holds ``nnz`` values.
+
+    Only ``X`` is written (with h5py): the size check reads nothing else.
+    """
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    indptr[1 : nnz + 1] = np.arange(1, nnz + 1)
+    indptr[nnz + 1 :] = nnz
+    with h5py.File(path, "w") as f:
+        x = f.create_group("X")
+        x.attrs.update({"encoding-type": "csr_matrix", "encoding-version": "0.1.0"})
+        x.attrs["shape"] = np.array(shape, dtype=np.int64)
+        x.create_dataset("data", data=np.ones(nnz, np.float32))
+        x.create_dataset("indices", data=np.arange(nnz, dtype=np.int32))
+        x.create_dataset("indptr", data=indptr, compression="gzip")
+    return path
+
+
+def test_huge_declared_sparse_shape_charged_by_what_the_step_holds(tmp_path: Path) -> None:
+    path = huge_sparse_file(tmp_path / "huge.h5ad")
+    stored = 10 * (4 + 4) + (10**6 + 1) * 8  # data + indices + indptr
+    limit = 2**30
+    # Densified whole: 4e11 bytes, refused from the headers, with the sizes, in one line.
+    with pytest.raises(InputError) as err:
+        io.check_h5ad_size(path, max_bytes=limit)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(
+        f"{path}: X is a sparse 1000000 × 100000 matrix, made dense"
+    )
+    assert "(10 non-zeros stored)" in msg and "372.5 GiB" in msg and "limit of 1.0 GiB" in msg
+    # Kept sparse: charged its stored arrays only.
+    assert io.check_h5ad_size(path, max_bytes=stored, keep_sparse=True) == (10**6, 10**5)
+    with pytest.raises(InputError, match="above the limit"):
+        io.check_h5ad_size(path, max_bytes=stored - 1, keep_sparse=True)
+    # Some rows densified: charged those rows on top of the stored arrays.
+    rows = 100 * 10**5 * 4
+    assert io.check_h5ad_size(path, max_bytes=stored + rows, dense_rows=100) == (10**6, 10**5)
+    with pytest.raises(InputError, match=r"100 rows of it made dense \(float32\)"):
+        io.check_h5ad_size(path, max_bytes=stored + rows - 1, dense_rows=100)
+    # dense_rows is capped by the matrix's rows.
+    small = huge_sparse_file(tmp_path / "small.h5ad", shape=(50, 20), nnz=3)
+    assert io.check_h5ad_size(small, max_bytes=51 * 8 + 3 * 8 + 50 * 20 * 4, dense_rows=10**6)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .._defaults import DEFAULT_BLOCK_SIZE, DEFAULT_THRESHOLD
+from .._defaults import DEFAULT_BLOCK_SIZE, DEFAULT_GRAPH_SEED, DEFAULT_MAX_CELLS, DEFAULT_THRESHOLD
 from . import _options as opt
 
 
@@ -27,6 +27,21 @@ from . import _options as opt
     default=DEFAULT_BLOCK_SIZE,
     help="Genes per block of correlations (memory: block x genes float32).",
 )
+@click.option(
+    "--max-cells",
+    type=click.IntRange(min=2),
+    default=DEFAULT_MAX_CELLS,
+    show_default=True,
+    help="Correlate over at most this many training cells (a uniform seeded subsample of "
+    "a larger training split; memory: cells x genes float32).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=DEFAULT_GRAPH_SEED,
+    show_default=True,
+    help="Seed of that subsample (fixed: one graph per dataset, whatever the model seed).",
+)
 @opt.output_option(help="Output graph .npz, written atomically.")
 @opt.common_options
 def main(
@@ -34,6 +49,8 @@ def main(
     input_path: Path,
     threshold: float,
     block_size: int,
+    max_cells: int,
+    seed: int,
     output_path: Path,
     threads: int,
     verbose: bool,
@@ -44,11 +61,15 @@ def main(
 
     opt.setup_logging(verbose=verbose)
     opt.set_threads(threads)
-    adata = io.read_h5ad(input_path)
+    # Charged what it holds: the file's arrays (a sparse X stays sparse) plus
+    # the dense standardised copy of at most max_cells rows.
+    adata = io.read_h5ad(input_path, keep_sparse=True, dense_rows=max_cells)
     graph = graph_from_adata(
         adata,
         threshold=threshold,
         block_size=block_size,
+        max_cells=max_cells,
+        seed=seed,
         where=str(input_path),
         progress=opt.progress(adata.n_vars, f"graph {output_path.name}", unit="genes"),
     )

@@ -101,6 +101,7 @@ def check_h5ad_size(
     *,
     max_bytes: int | None = None,
     keep_sparse: bool = False,
+    dense_rows: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
 ) -> tuple[int, int]:
@@ -111,7 +112,10 @@ def check_h5ad_size(
     dataset of the file, uncompressed (what :func:`anndata.read_h5ad`
     loads), plus the dense float32 copy of the matrix a step works on, for
     a sparse matrix (unless ``keep_sparse``) or a dense one of another dtype.
-    A tiny file declaring a sparse 10^5 × 10^5 ``X`` is refused here.
+    A sparse matrix that stays sparse is charged its stored arrays only
+    (data + indices + indptr). A step that densifies only some rows says so
+    with ``dense_rows`` and is charged those rows. A tiny file declaring a
+    sparse 10^5 × 10^5 ``X`` is refused here, before any allocation.
 
     Parameters
     ----------
@@ -122,6 +126,11 @@ def check_h5ad_size(
         :func:`set_memory_limit`, else half the physical memory.
     keep_sparse
         The caller keeps a sparse matrix sparse: its dense copy is not counted.
+    dense_rows
+        The caller holds a dense float32 copy of at most this many rows (all
+        columns), whatever the input's kind or dtype, instead of the whole
+        matrix: charged ``min(dense_rows, n_obs) × n_vars × 4`` bytes on top
+        of the file's arrays (``keep_sparse`` is then moot).
     layer
         The matrix is ``layers[layer]`` (then ``X`` may be absent).
     use_raw
@@ -145,9 +154,10 @@ def check_h5ad_size(
             x = _choose_matrix(f, path, layer=layer, use_raw=use_raw)
             if isinstance(x, h5py.Dataset):
                 shape, dtype, sparse = tuple(int(s) for s in x.shape), x.dtype, False
+                nnz = 0
             elif isinstance(x, h5py.Group) and isinstance(x.get("data"), h5py.Dataset):
                 shape = tuple(int(s) for s in np.ravel(x.attrs.get("shape", ())))
-                dtype, sparse = x["data"].dtype, True
+                dtype, sparse, nnz = x["data"].dtype, True, int(x["data"].shape[0])
             else:
                 msg = f"{path}: {name} is neither an array nor a sparse matrix"
                 raise InputError(msg)
@@ -161,15 +171,22 @@ def check_h5ad_size(
     if len(shape) != 2 or min(shape) < 0:
         msg = f"{path}: {name} has shape {shape}, expected a 2-d matrix"
         raise InputError(msg)
-    dense = shape[0] * shape[1] * 4
-    copied = (sparse and not keep_sparse) or (not sparse and dtype != np.float32)
-    size = loaded + (dense if copied else 0)
+    # Python ints: a declared 10^6 × 10^5 shape must not overflow.
+    if dense_rows is not None:
+        rows = min(int(dense_rows), shape[0])
+        densified = f", {rows} rows of it made dense (float32)"
+    elif (sparse and not keep_sparse) or (not sparse and dtype != np.float32):
+        rows = shape[0]
+        densified = ", made dense (float32) to be used" if sparse else ", copied as float32"
+    else:
+        rows, densified = 0, ""
+    size = loaded + rows * shape[1] * 4
     if size > max_bytes:
         kind = "sparse" if sparse else "dense"
-        densified = ", made dense (float32) to be used" if sparse and not keep_sparse else ""
+        stored = f" ({nnz} non-zeros stored)" if sparse else ""
         msg = (
             f"{path}: {name} is a {kind} {shape[0]} × {shape[1]} matrix{densified}; reading "
-            f"it needs {_human(size)} in memory, above the limit of {_human(max_bytes)} "
+            f"it{stored} needs {_human(size)} in memory, above the limit of {_human(max_bytes)} "
             "(raise it with --max-memory-gb)"
         )
         raise InputError(msg)
@@ -196,6 +213,7 @@ def read_h5ad(
     *,
     max_bytes: int | None = None,
     keep_sparse: bool = False,
+    dense_rows: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
 ) -> ad.AnnData:
@@ -205,7 +223,7 @@ def read_h5ad(
     ----------
     path
         The file.
-    max_bytes, keep_sparse
+    max_bytes, keep_sparse, dense_rows
         See :func:`check_h5ad_size`: by default a sparse matrix counts as
         the dense float32 matrix the steps make of it.
     layer, use_raw
@@ -225,6 +243,7 @@ def read_h5ad(
     options = {
         "max_bytes": max_bytes,
         "keep_sparse": keep_sparse,
+        "dense_rows": dense_rows,
         "layer": layer,
         "use_raw": use_raw,
     }
@@ -236,11 +255,22 @@ def read_h5ad(
 
 
 def _read_checked(
-    path: Path, *, max_bytes: int | None, keep_sparse: bool, layer: str | None, use_raw: bool
+    path: Path,
+    *,
+    max_bytes: int | None,
+    keep_sparse: bool,
+    dense_rows: int | None,
+    layer: str | None,
+    use_raw: bool,
 ) -> ad.AnnData:
     """:func:`read_h5ad` without the shared-read cache."""
     check_h5ad_size(
-        path, max_bytes=max_bytes, keep_sparse=keep_sparse, layer=layer, use_raw=use_raw
+        path,
+        max_bytes=max_bytes,
+        keep_sparse=keep_sparse,
+        dense_rows=dense_rows,
+        layer=layer,
+        use_raw=use_raw,
     )
     try:
         with warnings.catch_warnings():
