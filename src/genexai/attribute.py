@@ -34,7 +34,7 @@ from .attribution import (
     default_max_steps,
 )
 from .errors import InputError
-from .models import Device, model_meta, resolve_device
+from .models import Device, derived_seed, model_meta, resolve_device
 
 BaselineKind = Literal["zero", "class_mean"]
 
@@ -56,6 +56,7 @@ def attribute(
     n_samples: int = N_SAMPLES,
     batch_size: int = BATCH_SIZE,
     internal_batch_size: int | None = None,
+    max_explained_per_class: int | None = None,
     device: Device | str = "cpu",
     seed: int = SEED,
     checkpoint_sha256: str | None = None,
@@ -108,15 +109,27 @@ def attribute(
     batch_size
         Examples per batch, at least 1; with ``internal_batch_size`` it
         bounds memory. Default: :data:`BATCH_SIZE` (256).
+    max_explained_per_class
+        Cap on the correctly classified examples explained per studied class,
+        at least 1; None (the default, the paper's) explains every example.
+        A class with more correct examples than the cap has exactly ``cap``
+        of them explained, drawn without replacement from a stream of
+        ``seed`` (:func:`genexai.models.derived_seed` ``"explained"``), its
+        misclassified examples left out; a class at or below the cap keeps
+        every row. The rows keep their input order. The draw depends on the
+        model's predictions and ``seed`` only, not on ``method``, so that the
+        methods of one model run explain the same examples.
     device
         ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available). Default:
         ``"cpu"``.
     seed
-        Seed of ``gradient_shap`` and ``random``; ignored by the others.
+        Seed of ``gradient_shap`` and ``random``, and of the cap's draw.
     checkpoint_sha256
         Digest of the model's checkpoint file, recorded in ``uns``.
     progress
-        Called with the number of examples finished after each batch.
+        Called with the number of examples finished after each batch; with a
+        cap, the rows it leaves out count as finished once the draw is made,
+        so the total is still the studied classes' rows.
 
     Returns
     -------
@@ -139,12 +152,18 @@ def attribute(
       ``tolerance`` (when not None), ``n_samples``, ``version``, and
       ``scope``: ``"global"`` for :data:`genexai._defaults.GLOBAL_METHODS`
       (each example's row is its target class's score vector: the
-      coefficients' weight row, or the ranking's scores), else ``"local"``.
+      coefficients' weight row, or the ranking's scores), else ``"local"``;
+      with a cap, ``max_explained_per_class`` and, per studied class (int64,
+      ``classes`` order), ``n_eligible`` (correctly classified input rows)
+      and ``n_explained`` (correctly classified explained rows).
     """
     _check_choice("method", method, (*get_args(Method), *RANKINGS))
     _check_choice("target", target, get_args(Target))
     if batch_size < 1:
         msg = f"batch_size: expected at least 1, found {batch_size}"
+        raise InputError(msg)
+    if max_explained_per_class is not None and max_explained_per_class < 1:
+        msg = f"max_explained_per_class: expected at least 1, found {max_explained_per_class}"
         raise InputError(msg)
     genes, model_classes, _ = model_meta(model)
     adata = io.align_genes(adata, genes, where="input")
@@ -178,6 +197,18 @@ def attribute(
         scores=scores,
     )
     b = torch.as_tensor(base, dtype=dtype, device=device)
+    if max_explained_per_class is not None:
+        correct = _predict(model, adata.X, keep, b, batch_size=batch_size) == codes[keep]
+        eligible = np.bincount(codes[keep][correct], minlength=len(model_classes))
+        selected = _cap_rows(
+            codes[keep],
+            correct,
+            max_explained_per_class,
+            np.random.default_rng(derived_seed(seed, "explained")),
+        )
+        if progress is not None and len(selected) < len(keep):
+            progress(len(keep) - len(selected))
+        keep = keep[selected]
     res = _explain(
         explainer,
         adata.X,
@@ -222,6 +253,12 @@ def attribute(
         params[keys.CHECKPOINT_SHA256] = checkpoint_sha256
     if tolerance is not None:
         params[keys.TOLERANCE] = tolerance
+    if max_explained_per_class is not None:
+        explained = np.bincount(codes[keep][obs[keys.CORRECT].to_numpy()], minlength=len(eligible))
+        studied_codes = [model_classes.index(c) for c in studied]
+        params[keys.MAX_EXPLAINED_PER_CLASS] = max_explained_per_class
+        params[keys.N_ELIGIBLE] = eligible[studied_codes].astype(np.int64)
+        params[keys.N_EXPLAINED] = explained[studied_codes].astype(np.int64)
     io.step_uns(out, keys.ATTRIBUTE).update(params)
     return out
 
@@ -257,6 +294,39 @@ def _ranking_scores(
         msg = "rankings: X holds scores that are not finite numbers"
         raise InputError(msg)
     return scores
+
+
+def _predict(
+    model: nn.Module, matrix: Any, rows: np.ndarray, baseline: torch.Tensor, *, batch_size: int
+) -> np.ndarray:
+    """The predicted class indices ``(len(rows),)`` int64 of ``matrix[rows]``,
+    in ``baseline``'s dtype and device, like :func:`_explain`'s."""
+    out = np.empty(len(rows), dtype=np.int64)
+    for start in range(0, len(rows), batch_size):
+        batch = slice(start, min(start + batch_size, len(rows)))
+        x = torch.as_tensor(io.dense_rows(matrix, rows[batch], dtype=None), dtype=baseline.dtype)
+        with torch.no_grad():
+            out[batch] = model(x.to(baseline.device)).argmax(dim=1).cpu().numpy()
+    return out
+
+
+def _cap_rows(
+    labels: np.ndarray, correct: np.ndarray, cap: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Positions (sorted, int64) of the rows explained under ``cap``.
+
+    ``labels`` ``(n,)`` class indices and ``correct`` ``(n,)`` bool. A class
+    with more than ``cap`` correct rows keeps ``cap`` of them, drawn without
+    replacement, classes in index order, so each draw depends only on the
+    seed and the rows before it; the other classes keep every row, the
+    misclassified included, as without a cap.
+    """
+    kept = []
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        hits = rows[correct[rows]]
+        kept.append(rng.choice(hits, size=cap, replace=False) if len(hits) > cap else rows)
+    return np.sort(np.concatenate(kept)).astype(np.int64)
 
 
 def _explainer(cls: type[Attribution], model: nn.Module, **options: Any) -> Attribution:

@@ -86,6 +86,12 @@ VERSION = "version"  #: genexai version that wrote the file
 #: "global" (each example carries its class's score vector: the classical
 #: rankings and the linear models' coefficients, genexai._defaults.GLOBAL_METHODS).
 SCOPE = "scope"
+#: uns[UNS][ATTRIBUTE], only when a cap was given: MAX_EXPLAINED_PER_CLASS (int),
+#: and per studied class (int64, in STUDIED_CLASSES order) N_ELIGIBLE, its
+#: correctly classified input rows, and N_EXPLAINED, those explained.
+MAX_EXPLAINED_PER_CLASS = "max_explained_per_class"
+N_ELIGIBLE = "n_eligible"
+N_EXPLAINED = "n_explained"
 
 # --- rank_genes (rows = classes, columns = genes) -------------------------
 RANK_GENES = "rank_genes"  #: uns[UNS][RANK_GENES]: method, seed, n_train, dataset, version

@@ -98,6 +98,13 @@ from . import _options as opt
     type=click.IntRange(min=1),
     help="Path points per forward/backward pass [default: the method's].",
 )
+@click.option(
+    "--max-explained-per-class",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Explain at most this many correctly classified examples per class, drawn "
+    "with the seed, the same for every method [default: all, as in the paper].",
+)
 @click.option("--device", type=click.Choice(get_args(Device)), default="auto", help="Torch device.")
 @opt.seed_option(default=SEED)
 @opt.output_option(help="Output attributions .h5ad, written atomically.")
