@@ -16,27 +16,32 @@ fails the validity rule is redrawn; no all-zero rows when the number of
 samples is not divisible by the number of classes; ``beta`` is sparse.
 
 Layout: this module is the step (:func:`simulate`: check, draw, wrap the
-result in an AnnData). The configurations and the sampling kernels live in
-:mod:`genexai.simulation` (``_configs``, ``_sampler``); the configuration
-names are re-exported here.
+result in an AnnData; :func:`write_simulation`: the same, written to an
+``.h5ad`` with a sparse ``X`` streamed chunk by chunk). The configurations
+and the sampling kernels live in :mod:`genexai.simulation` (``_configs``,
+``_sampler``); the configuration names are re-exported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import anndata as ad
+import h5py
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from . import keys
+from . import io, keys
 from .errors import InputError
 from .simulation import (
     CONFIGS,
+    SPARSE_CHUNK_ROWS,
     Layout,
     MergeRule,
     Parameters,
@@ -48,6 +53,7 @@ from .simulation import (
     parse_proportions,
     sample_matrix,
     sample_sparse,
+    sparse_blocks,
 )
 from .simulation._configs import check_int
 
@@ -60,9 +66,14 @@ __all__ = [
     "parse_merge",
     "parse_proportions",
     "simulate",
+    "write_simulation",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Compression of every dataset of :func:`write_simulation`'s streamed
+#: files, as :func:`genexai.io.write_h5ad` writes.
+_COMPRESSION = "lzf"
 
 
 def simulate(
@@ -114,6 +125,115 @@ def simulate(
       ``pathway_genes`` CSR bool ``(n_pathways, n_genes)``, ``over_pathways``
       int64 ``(n_classes, n_over)``.
     """
+    start = time.perf_counter()
+    draw = _draw(config, n_samples=n_samples, seed=seed, threads=threads)
+    config = draw.config
+    sampler = sample_sparse if config.sparse else sample_matrix
+    x = sampler(
+        config, draw.params, draw.subclass, draw.sample_seed, threads=threads, progress=progress
+    )
+    adata = _to_anndata(config, draw.params, draw.subclass, x, seed=int(seed))
+    _log_done(config, start)
+    return adata
+
+
+def write_simulation(
+    config: SimulationConfig | str,
+    path: str | os.PathLike,
+    *,
+    n_samples: int | None = None,
+    seed: int,
+    threads: int = 1,
+    progress: Callable[[int], Any] | None = None,
+    chunk_rows: int = SPARSE_CHUNK_ROWS,
+) -> None:
+    """Simulate and write the result to the ``.h5ad`` file ``path``, atomically.
+
+    The file holds what :func:`simulate` returns for the same arguments.
+    A sparse configuration's ``X`` is written chunk by chunk as it is drawn,
+    so memory is bounded by one chunk of ``chunk_rows`` cells (plus obs and
+    var), not by the non-zeros: its ``data`` and ``indices`` are those of
+    :func:`simulate` byte for byte (the random blocks have their own seeds),
+    and its ``indptr`` is always int64, so that no number of non-zeros can
+    overflow it. A dense configuration is drawn whole and written with
+    :func:`genexai.io.write_h5ad`. On error, ``path`` is untouched and no
+    temporary file is left.
+
+    Parameters
+    ----------
+    config, n_samples, seed, threads, progress
+        As for :func:`simulate`; ``progress`` is called after each chunk.
+    path
+        The output file, written under a temporary name and renamed when complete.
+    chunk_rows
+        Cells per written chunk of a sparse ``X`` (rounded up to whole random
+        blocks); it changes memory and speed, not the file's values.
+    """
+    if isinstance(config, str):
+        config = get_config(config)
+    if not config.sparse:
+        adata = simulate(config, n_samples=n_samples, seed=seed, threads=threads, progress=progress)
+        io.write_h5ad(adata, path)
+        return
+    check_int("chunk_rows", chunk_rows, minimum=1)
+    start = time.perf_counter()
+    draw = _draw(config, n_samples=n_samples, seed=seed, threads=threads)
+    shell = _to_anndata(draw.config, draw.params, draw.subclass, None, seed=int(seed))
+    chunks = sparse_blocks(
+        draw.config,
+        draw.params,
+        draw.subclass,
+        draw.sample_seed,
+        chunk_rows=chunk_rows,
+        threads=threads,
+    )
+    with io.atomic_path(path) as tmp:
+        shell.write_h5ad(tmp, compression=_COMPRESSION)
+        with h5py.File(tmp, "r+") as f:
+            _write_csr_chunks(f, chunks, progress=progress)
+    _log_done(draw.config, start)
+
+
+def _write_csr_chunks(
+    f: h5py.File,
+    chunks: Iterator[sp.csr_matrix],
+    *,
+    progress: Callable[[int], Any] | None,
+) -> None:
+    """Write ``X`` into the open file as the row-wise concatenation of ``chunks``.
+
+    The first chunk creates the CSR group (anndata's encoding, resizable
+    datasets), the others are appended, so one chunk is in memory at a
+    time. ``indptr`` is stored as int64 whatever the chunk's dtype (scipy
+    may give int32 to a chunk that fits).
+    """
+    for chunk in chunks:
+        if "X" in f:
+            ad.io.sparse_dataset(f["X"]).append(chunk)
+        else:
+            ad.io.write_elem(
+                f,
+                "X",
+                chunk,
+                dataset_kwargs={"compression": _COMPRESSION, "indptr_dtype": np.int64},
+            )
+        if progress is not None:
+            progress(chunk.shape[0])
+
+
+class _Draw(NamedTuple):
+    """What :func:`simulate` and :func:`write_simulation` sample from."""
+
+    config: SimulationConfig  #: with ``n_samples`` applied
+    params: Parameters
+    subclass: np.ndarray  #: int64 ``(n_samples,)`` generated class of each sample
+    sample_seed: np.random.SeedSequence  #: spawned into the chunks' seeds
+
+
+def _draw(
+    config: SimulationConfig | str, *, n_samples: int | None, seed: int, threads: int
+) -> _Draw:
+    """Check the options, draw the parameters and the classes of the samples."""
     if isinstance(config, str):
         config = get_config(config)
     if n_samples is not None:
@@ -122,15 +242,14 @@ def simulate(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         msg = f"seed: expected a non-negative integer, found {seed!r}"
         raise InputError(msg)
-    start = time.perf_counter()
     sizes = class_sizes(config.n_samples, config.resolved_proportions())
     param_seed, sample_seed = np.random.SeedSequence(int(seed)).spawn(2)
     params = draw_parameters(config, np.random.default_rng(param_seed))
-
     subclass = np.repeat(np.arange(config.n_classes), sizes)
-    sampler = sample_sparse if config.sparse else sample_matrix
-    x = sampler(config, params, subclass, sample_seed, threads=threads, progress=progress)
-    adata = _to_anndata(config, params, subclass, x, seed=int(seed))
+    return _Draw(config, params, subclass, sample_seed)
+
+
+def _log_done(config: SimulationConfig, start: float) -> None:
     logger.info(
         "simulated %s: %d samples × %d genes in %.1f s",
         config.name,
@@ -138,18 +257,21 @@ def simulate(
         config.n_genes,
         time.perf_counter() - start,
     )
-    return adata
 
 
 def _to_anndata(
     config: SimulationConfig,
     params: Parameters,
     subclass: np.ndarray,
-    x: np.ndarray,
+    x: np.ndarray | sp.csr_matrix | None,
     *,
     seed: int,
 ) -> ad.AnnData:
-    """Wrap the matrix and the ground truth (see :func:`simulate`)."""
+    """Wrap the matrix and the ground truth (see :func:`simulate`).
+
+    ``x`` None gives everything but ``X`` (shape from obs and var), for
+    :func:`write_simulation`.
+    """
     task = config.task_classes()
     obs_width = max(5, len(str(config.n_samples - 1)))
     var_width = max(5, len(str(config.n_genes - 1)))

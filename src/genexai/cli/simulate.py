@@ -49,9 +49,9 @@ def main(
     """Simulate per-million expression with known informative genes.
 
     Every option left out takes the value of the --config configuration.
+    A sparse configuration (SingleCell) is written chunk by chunk.
     """
-    from .. import io
-    from ..simulate import get_config, parse_merge, parse_proportions, simulate
+    from ..simulate import get_config, parse_merge, parse_proportions, write_simulation
 
     opt.setup_logging(verbose=verbose)
     config = get_config(
@@ -60,10 +60,10 @@ def main(
         merge=parse_merge(merge) if merge else None,
         **overrides,
     )
-    adata = simulate(
+    write_simulation(
         config,
+        output_path,
         seed=seed,
         threads=threads,
         progress=opt.progress(config.n_samples, f"simulate {output_path.name}", unit="samples"),
     )
-    io.write_h5ad(adata, output_path)
