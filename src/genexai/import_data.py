@@ -32,6 +32,14 @@ holds counts (for ``h5ad``/``table``: all values are non-negative integers).
 The :mod:`genexai.prepare` transform that reproduces the paper: ``pancan_gdc``
 and ``pancan_xena`` → ``log2_zscore``; ``xena_htseq`` (BRCA, KIRC) →
 ``log2_cpm_center``; simulations → ``zscore``.
+
+Sparse input
+------------
+An ``h5ad`` with a sparse matrix stays sparse: ``X`` is CSR float32 and is
+never made dense, here or in the reader. Every check and filter above works
+on its stored values and per-gene counts of them (an implicit zero is a
+finite, non-negative integer, never > 0 and never NaN), so it keeps exactly
+the genes and samples, and gives the same errors, as the dense matrix would.
 """
 
 from __future__ import annotations
@@ -46,10 +54,12 @@ from typing import Any
 import anndata as ad
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import keys
 from .errors import InputError
 from .io import looks_like_counts, step_uns
+from .io._matrix import row_blocks
 from .io._text import check_unique
 from .io._values import any_nan_per_gene, check_values
 from .io.formats import FORMATS, SPECS, Format, FormatSpec, Source, input_size, read_source
@@ -114,7 +124,8 @@ def import_data(
     -------
     AnnData
         ``X``: ``(n_samples, n_genes)`` float32, raw values on a linear scale
-        (no transform). ``obs['label']``: categorical; its categories are the
+        (no transform); CSR (int32 indices while they fit) when the ``h5ad``
+        matrix is sparse, else dense. ``obs['label']``: categorical; its categories are the
         sorted class names (an ``h5ad`` categorical keeps its order).
         ``uns['genexai']['import']``: format, files, label key, ``has_counts``,
         ``unlogged`` and the number of genes and samples each filter dropped.
@@ -237,14 +248,14 @@ def _filter(
         counters = genes.str.startswith(spec.counter_prefix)
         gene_keep &= ~counters
         dropped["genes_counters"] = int(counters.sum())
-        positive = np.fmax.reduce(x, axis=0) > 0  # fmax ignores NaN; all-NaN stays NaN
+        positive = _positive_genes(x)
         dropped["genes_max_le_0"] = int((gene_keep & ~positive).sum())
         gene_keep &= positive
     if source.primary is not None:
         row_keep &= source.primary
         dropped["samples_not_primary"] = int((~row_keep).sum())
     if filter_genes:
-        nan = any_nan_per_gene(x, np.flatnonzero(row_keep))
+        nan = _nan_genes(x, np.flatnonzero(row_keep))
         dropped["genes_nan"] = int((gene_keep & nan).sum())
         gene_keep &= ~nan
     labelled = labels.notna().to_numpy()
@@ -282,8 +293,7 @@ def _filter(
         )
         raise InputError(msg)
     rows, cols = np.flatnonzero(row_keep), np.flatnonzero(gene_keep)
-    if len(rows) < len(samples) or len(cols) < len(genes):
-        x = x[np.ix_(rows, cols)]
+    x = _subset(x, rows, cols)
     samples, genes, labels = samples[rows], genes[cols], labels.iloc[rows]
     classes = _classes(labels)
     if len(classes) < 2:
@@ -320,3 +330,61 @@ def _filter(
     uns.clear()
     uns.update(record)
     return adata
+
+
+def _positive_genes(x: np.ndarray | sp.csr_matrix) -> np.ndarray:
+    """``(n_genes,)`` bool: the gene's maximum over all samples, NaN ignored, is > 0.
+
+    Sparse: a gene qualifies iff one of its stored values is > 0, since an
+    implicit zero is not and ``NaN > 0`` is false.
+    """
+    if sp.issparse(x):
+        return _genes_where(x, lambda v: v > 0)
+    return np.fmax.reduce(x, axis=0) > 0  # fmax ignores NaN; all-NaN stays NaN
+
+
+def _nan_genes(x: np.ndarray | sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """``(n_genes,)`` bool: the gene has a NaN in one of ``rows`` (sorted indices into ``x``).
+
+    Sparse: the stored NaNs are located (their row from ``indptr``), so no
+    row is copied; an implicit zero is never NaN.
+    """
+    if not sp.issparse(x):
+        return any_nan_per_gene(x, rows)
+    return _genes_where(x, np.isnan, rows=rows)
+
+
+def _genes_where(
+    x: sp.csr_matrix, test: Callable[[np.ndarray], np.ndarray], *, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """``(n_genes,)`` bool: a stored value of the gene (in ``rows``, default all) passes ``test``.
+
+    Scanned in blocks of stored values, so the temporaries stay small on
+    10^8 non-zeros.
+    """
+    found = np.zeros(x.shape[1], dtype=bool)
+    for block in row_blocks(x.nnz, 1):
+        hit = np.flatnonzero(test(x.data[block])) + block.start
+        if rows is not None and len(hit):
+            row_of = np.searchsorted(x.indptr, hit, side="right") - 1
+            hit = hit[np.isin(row_of, rows)]
+        found[x.indices[hit]] = True
+    return found
+
+
+def _subset(x: np.ndarray | sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> Any:
+    """``x`` restricted to ``rows`` and ``cols`` (sorted indices), unchanged when both are all.
+
+    Sparse: rows then columns, each O(non-zeros); ``np.ix_`` indexing of a
+    sparse matrix would visit every cell of the result.
+    """
+    if len(rows) == x.shape[0] and len(cols) == x.shape[1]:
+        return x
+    if not sp.issparse(x):
+        return x[np.ix_(rows, cols)]
+    if len(rows) < x.shape[0]:
+        x = x[rows]
+    if len(cols) < x.shape[1]:
+        x = x[:, cols]
+    x.sort_indices()
+    return x

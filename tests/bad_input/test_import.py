@@ -610,6 +610,18 @@ def _declared_sparse(path: Path, n: int = 100_000) -> None:
         group["indptr"] = np.r_[0, np.ones(n, np.int64)]
 
 
+def _declared_stored_sparse(path: Path, n: int = 100_000, nnz: int = 500_000_000) -> None:
+    """A tiny file whose sparse X declares ``nnz`` stored values (chunked, never written).
+
+    A sparse X stays sparse, so the guard charges what is stored, not n × n.
+    """
+    _declared_sparse(path, n)
+    with h5py.File(path, "r+") as f:
+        for name, dtype in (("data", np.float32), ("indices", np.int32)):
+            del f["X"][name]
+            f["X"].create_dataset(name, shape=(nnz,), dtype=dtype, chunks=(1 << 16,))
+
+
 def _declared_dense(path: Path, n: int = 100_000) -> None:
     """A tiny file whose dense X (chunked, never written) declares n × n."""
     _cells().write_h5ad(path)
@@ -649,12 +661,13 @@ H5AD = [
         id="h5ad-layer-absent",
     ),
     pytest.param(
-        _anndata(_declared_sparse, "--max-memory-gb", "4"),
+        _anndata(_declared_stored_sparse, "--max-memory-gb", "1"),
         [
-            "in.h5ad: X is a sparse 100000 × 100000 matrix, made dense (float32)",
-            "above the limit of 4.0 GiB",
+            "in.h5ad: X is a sparse 100000 × 100000 matrix; reading it (500000000 non-zeros "
+            "stored) needs",
+            "above the limit of 1.0 GiB",
         ],
-        id="h5ad-tiny-file-declaring-a-huge-sparse-x",
+        id="h5ad-tiny-file-declaring-huge-sparse-non-zeros",
     ),
     pytest.param(
         _anndata(_declared_dense, "--max-memory-gb", "4"),

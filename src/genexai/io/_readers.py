@@ -38,8 +38,10 @@ STAR_COLUMNS = (*STAR_COUNT_COLUMNS, "tpm_unstranded", "fpkm_unstranded", "fpkm_
 class Source(NamedTuple):
     """A matrix as read, before filtering."""
 
-    #: ``(n_samples, n_genes)`` float32, linear scale, NaN where missing.
-    x: np.ndarray
+    #: ``(n_samples, n_genes)`` float32, linear scale, NaN where missing: a
+    #: dense array, or (``h5ad`` with a sparse matrix) CSR with sorted,
+    #: summed indices.
+    x: np.ndarray | sp.csr_matrix
     samples: pd.Index
     genes: pd.Index
     #: The label of each sample (index: ``samples``), NaN where unlabelled.
@@ -108,10 +110,12 @@ def read_text(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
 def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
     """``X``, a layer or ``raw.X`` of an ``.h5ad``, with labels from ``obs`` or a table.
 
-    A named layer is read even when the file has no ``X``.
+    A named layer is read even when the file has no ``X``. A sparse matrix
+    stays sparse (:func:`_csr_float32`); the memory guard charges its stored
+    arrays, not its dense size.
     """
     layer = options.layer
-    adata = read_h5ad(path, layer=layer, use_raw=options.use_raw)
+    adata = read_h5ad(path, layer=layer, use_raw=options.use_raw, keep_sparse=True)
     where = str(path)
     var, varm = adata.var, dict(adata.varm)
     if layer is not None:
@@ -123,7 +127,7 @@ def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
         x, var, varm = adata.raw.X, adata.raw.var, {}
     else:
         x = adata.X
-    x = x.toarray() if sp.issparse(x) else np.asarray(x)
+    x = _csr_float32(x) if sp.issparse(x) else np.asarray(x)
     if x.dtype.kind not in "fiub":
         msg = f"{where}: the matrix has dtype {x.dtype}, expected numbers"
         raise InputError(msg)
@@ -162,6 +166,31 @@ def read_anndata(path: Path, spec: FormatSpec, options: ReadOptions) -> Source:
         var=var.copy(),
         varm=varm,
         uns=copy.deepcopy(dict(adata.uns)),
+    )
+
+
+def _csr_float32(x: Any) -> sp.csr_matrix:
+    """A scipy sparse ``(n_obs, n_vars)`` matrix as CSR float32, never made dense.
+
+    Duplicate entries are summed in the input's dtype before the cast, as
+    ``toarray()`` would, and indices sorted, so the non-zeros are in
+    row-major order (the value checks name the first offending cell).
+    Indices are int32 while the number of non-zeros and columns allows it.
+    A non-numeric dtype is left as it is, for the caller's dtype check.
+    """
+    x = sp.csr_matrix(x)
+    x.sum_duplicates()
+    if x.dtype.kind not in "fiub":
+        return x
+    small = max(x.nnz, x.shape[1]) < np.iinfo(np.int32).max
+    index = np.int32 if small else np.int64
+    return sp.csr_matrix(
+        (
+            x.data.astype(np.float32, copy=False),
+            x.indices.astype(index, copy=False),
+            x.indptr.astype(index, copy=False),
+        ),
+        shape=x.shape,
     )
 
 

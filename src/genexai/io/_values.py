@@ -7,16 +7,31 @@ Scanning in blocks keeps the boolean temporaries small on a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ..errors import InputError
 from ._matrix import row_blocks
 
 
-def _find(x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int, int] | None:
-    """The first ``(row, column)`` where ``test`` is true, scanning in row blocks."""
+def first_cell(x: Any, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int, int] | None:
+    """The first ``(row, column)`` where ``test`` is true, scanning in row blocks.
+
+    A CSR matrix (sorted indices) is scanned on its stored values, in
+    row-major order like a dense one: an implicit zero never fails a test
+    here (every test is of a value a zero is not: infinite, NaN, negative,
+    fractional).
+    """
+    if sp.issparse(x):
+        for block in row_blocks(x.nnz, 1):
+            hit = np.flatnonzero(test(x.data[block]))
+            if len(hit):
+                k = block.start + int(hit[0])
+                return int(np.searchsorted(x.indptr, k, side="right")) - 1, int(x.indices[k])
+        return None
     for rows in row_blocks(x.shape[0], x.shape[1]):
         hit = test(x[rows])
         if hit.any():
@@ -25,9 +40,10 @@ def _find(x: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> tuple[int,
     return None
 
 
-def looks_like_counts(x: np.ndarray) -> bool:
-    """True if every value of ``x`` (dense, ``(n_samples, n_genes)``) is a non-negative integer."""
-    return _find(x, lambda b: (b < 0) | (b != np.rint(b))) is None
+def looks_like_counts(x: Any) -> bool:
+    """True if every value of ``x`` (``(n_samples, n_genes)``, dense or CSR) is a
+    non-negative integer."""
+    return first_cell(x, lambda b: (b < 0) | (b != np.rint(b))) is None
 
 
 def any_nan_per_gene(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -39,7 +55,7 @@ def any_nan_per_gene(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def check_values(
-    x: np.ndarray,
+    x: Any,
     samples: pd.Index,
     genes: pd.Index,
     *,
@@ -50,7 +66,8 @@ def check_values(
     """Refuse infinite values, NaN (where ``nan``) and negative values (where ``counts``).
 
     The message names the first offending sample and gene of ``x``
-    ``(n_samples, n_genes)``, and the file ``where``.
+    ``(n_samples, n_genes)``, dense or CSR with sorted indices, and the file
+    ``where``.
     """
     checks: list[tuple[Callable[[np.ndarray], np.ndarray], str]] = [
         (np.isinf, "an infinite value"),
@@ -60,7 +77,7 @@ def check_values(
     if counts:
         checks.append((lambda b: b < 0, "a negative value where counts are expected"))
     for test, what in checks:
-        hit = _find(x, test)
+        hit = first_cell(x, test)
         if hit is not None:
             i, j = hit
             msg = f"{where}: {what} at sample {samples[i]!r}, gene {genes[j]!r} ({x[i, j]})"

@@ -245,8 +245,9 @@ def read_source(
     -------
     Source
         ``x`` ``(n_samples, n_genes)`` float32 on the linear scale, NaN where
-        missing; sample and gene ids; each sample's label (NaN where none);
-        the label key; whether the values are counts (``None``: unknown);
+        missing (CSR for a sparse ``h5ad`` matrix, never made dense);
+        sample and gene ids; each sample's label (NaN where none); the
+        label key; whether the values are counts (``None``: unknown);
         the files read; for ``h5ad`` its other ``obs``/``var`` columns,
         ``varm`` and ``uns``; for the PanCan formats the primary-tumour mask.
 
