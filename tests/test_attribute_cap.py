@@ -70,8 +70,12 @@ def test_the_cap_draws_exactly_cap_correct_examples_per_larger_class(model_and_d
             assert list(out.obs_names[rows]) == list(expected)
     positions = plain.obs_names.get_indexer(out.obs_names)
     assert (np.diff(positions) > 0).all(), "the kept examples keep their input order"
-    np.testing.assert_allclose(out.X, plain.X[positions], rtol=1e-6, atol=1e-7)
-    pd.testing.assert_frame_equal(out.obs, plain.obs.iloc[positions])
+    # Other batches, other GEMM blockings: gradients agree to float32 round-off.
+    np.testing.assert_allclose(out.X, plain.X[positions], rtol=1e-5, atol=1e-6)
+    # completeness_delta subtracts F(x) - F(b) from those gradients' sum with F(x) - F(b).
+    pd.testing.assert_frame_equal(
+        out.obs, plain.obs.iloc[positions], check_exact=False, rtol=1e-3, atol=1e-6
+    )
     record = out.uns[keys.UNS][keys.ATTRIBUTE]
     assert record[keys.MAX_EXPLAINED_PER_CLASS] == cap
     np.testing.assert_array_equal(record[keys.N_ELIGIBLE], eligible)

@@ -197,8 +197,9 @@ def attribute(
         scores=scores,
     )
     b = torch.as_tensor(base, dtype=dtype, device=device)
+    matrix = io.expression(adata)
     if max_explained_per_class is not None:
-        correct = _predict(model, adata.X, keep, b, batch_size=batch_size) == codes[keep]
+        correct = _predict(model, matrix, keep, b, batch_size=batch_size) == codes[keep]
         eligible = np.bincount(codes[keep][correct], minlength=len(model_classes))
         selected = _cap_rows(
             codes[keep],
@@ -211,7 +212,7 @@ def attribute(
         keep = keep[selected]
     res = _explain(
         explainer,
-        adata.X,
+        matrix,
         keep,
         codes[keep],
         b,
@@ -471,8 +472,7 @@ def _baseline(
         if not rows.any():
             msg = f"reference: no training example of class {baseline_class!r}"
             raise InputError(msg)
-        block = io.dense_rows(reference.X, np.flatnonzero(rows), dtype=None)
-        mean = block.mean(axis=0, dtype=np.float64)
+        mean = io.mean_rows(io.expression(reference, where="reference"), np.flatnonzero(rows))
         return mean.astype(np.float32), "class_mean"
     vec = np.asarray(baseline)
     if vec.shape != (len(genes),) or vec.dtype.kind not in "fiu" or not np.isfinite(vec).all():

@@ -477,7 +477,7 @@ def _inputs(prepared: ad.AnnData, att: ad.AnnData, genes: list[str]) -> np.ndarr
         )
         raise InputError(msg)
     prepared = io.align_genes(prepared[rows], genes, where="prepared")
-    return io.dense_rows(prepared.X)
+    return io.dense_rows(io.expression(prepared, where="prepared"))
 
 
 def _check_target_prob(

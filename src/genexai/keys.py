@@ -52,6 +52,10 @@ MEAN = "genexai_mean"  #: var: training mean of the pre-scaling values
 STD = "genexai_std"  #: var: training std (1 where the gene is constant)
 #: uns[UNS][IMPORT][HAS_COUNTS]: bool, X holds counts (PREPARE keeps them in layers[COUNTS]).
 HAS_COUNTS = "has_counts"
+#: uns[UNS][PREPARE][SPARSE_X]: True when X is sparse and holds only the
+#: per-sample part of the transform; readers standardise rows with the var
+#: statistics (:func:`genexai.io.expression`). Absent for a dense X.
+SPARSE_X = "sparse_x"
 #: uns[UNS][PREPARE][TRANSFORM]: the transform's name (genexai.prepare.Transform).
 TRANSFORM = "transform"
 

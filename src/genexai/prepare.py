@@ -26,6 +26,14 @@ its training values become exactly 0: never inf or NaN (method.md §10.14).
 Statistics are computed in float64, in blocks of rows (two passes); ``X`` is
 written as float32.
 
+A sparse input stays sparse (single-cell atlases): ``X`` is then a float32
+CSR holding only the per-sample part of the transform (``log2(x + 1)``, the
+CPM, or ``x``), which keeps zeros zero, with ``uns['genexai']['prepare']
+['sparse_x']`` True; :func:`genexai.io.expression` applies ``(y - mean) /
+std`` to the rows a step reads. The paper's z-score stays exact, and the
+file stays the size of the input (no counts layer: for a linear transform
+``X`` is the counts).
+
 Splits (``split=``):
 
 ``stratified``
@@ -64,6 +72,7 @@ from .io import (
     row_blocks,
     step_uns,
 )
+from .io._values import first_cell
 
 __all__ = [
     "SPLITS",
@@ -108,23 +117,33 @@ def _check_domain(
     genes: pd.Index,
     where: str,
 ) -> None:
-    """Refuse values the transform cannot take (log of <= 0, CPM of a zero sample)."""
+    """Refuse values the transform cannot take (log of <= 0, CPM of a zero sample).
+
+    A sparse ``x`` is checked on its stored values: an implicit zero is valid.
+    """
     if transform not in ("log2_zscore", "log2_cpm_center"):
         return
-    for block in row_blocks(len(rows), x.shape[1], max_elements=BLOCK_ELEMENTS):
+    sparse = sp.issparse(x)
+    if sparse:
+        x = _csr(x)
+        blocks = _nnz_blocks(x, rows)
+    else:
+        blocks = row_blocks(len(rows), x.shape[1], max_elements=BLOCK_ELEMENTS)
+    cpm = transform == "log2_cpm_center"
+    for block in blocks:
         index = rows[block]
-        values = dense_rows(x, index, dtype=np.float64)
-        bad = values < 0 if transform == "log2_cpm_center" else values <= -1
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            expected = "counts (>= 0)" if transform == "log2_cpm_center" else "values > -1"
+        values = x[index].astype(np.float64) if sparse else dense_rows(x, index, dtype=np.float64)
+        hit = first_cell(values, (lambda v: v < 0) if cpm else (lambda v: v <= -1))
+        if hit is not None:
+            i, j = hit
+            expected = "counts (>= 0)" if cpm else "values > -1"
             msg = (
                 f"{where}: value {values[i, j]} at sample {samples[index[i]]!r}, gene "
                 f"{genes[j]!r}; transform {transform} expects {expected}"
             )
             raise InputError(msg)
-        if transform == "log2_cpm_center":
-            empty = values.sum(axis=1) <= 0
+        if cpm:
+            empty = np.asarray(values.sum(axis=1)).ravel() <= 0
             if empty.any():
                 i = int(np.flatnonzero(empty)[0])
                 msg = (
@@ -132,6 +151,96 @@ def _check_domain(
                     "transform log2_cpm_center needs at least one count per sample"
                 )
                 raise InputError(msg)
+
+
+def _nnz_blocks(x: sp.spmatrix, rows: np.ndarray) -> list[slice]:
+    """Consecutive slices of ``rows`` of a CSR ``x``, of about BLOCK_ELEMENTS non-zeros each."""
+    ends = np.cumsum(np.diff(x.indptr)[rows])
+    cuts = np.searchsorted(
+        ends, np.arange(BLOCK_ELEMENTS, ends[-1] if len(ends) else 0, BLOCK_ELEMENTS)
+    )
+    bounds = np.unique(np.concatenate([[0], cuts + 1, [len(rows)]]).clip(0, len(rows)))
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _csr(x: sp.spmatrix) -> sp.spmatrix:
+    """``x`` as CSR (the row blocks index its ``indptr``), copied only if it is not."""
+    return x if x.format == "csr" else x.tocsr()
+
+
+def _pre_sparse(block: sp.csr_matrix, transform: Transform) -> sp.csr_matrix:
+    """:func:`_pre` on a float64 CSR block, in place on its stored values."""
+    if transform == "log2_cpm_center":
+        sums = np.asarray(block.sum(axis=1)).ravel()
+        block.data *= np.repeat(CPM_SCALE / sums, np.diff(block.indptr))
+    if transform in ("log2_zscore", "log2_cpm_center"):
+        block.data += 1.0
+        np.log2(block.data, out=block.data)
+    return block
+
+
+def _fit_sparse(
+    x: sp.spmatrix, train: np.ndarray, *, transform: Transform
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_statistics` from the stored values; implicit zeros are counted, not stored."""
+    n_genes, n = x.shape[1], len(train)
+    total = np.zeros(n_genes)
+    stored = np.zeros(n_genes, dtype=np.int64)
+    low = np.full(n_genes, np.inf)
+    high = np.full(n_genes, -np.inf)
+    blocks = _nnz_blocks(x, train)
+    for block in blocks:
+        y = _pre_sparse(x[train[block]].astype(np.float64), transform)
+        total += np.bincount(y.indices, weights=y.data, minlength=n_genes)
+        stored += np.bincount(y.indices, minlength=n_genes)
+        np.minimum.at(low, y.indices, y.data)
+        np.maximum.at(high, y.indices, y.data)
+    zeros = n - stored
+    np.minimum(low, np.where(zeros > 0, 0.0, np.inf), out=low)
+    np.maximum(high, np.where(zeros > 0, 0.0, -np.inf), out=high)
+    mean = total / n
+    constant = low == high
+    mean[constant] = low[constant]
+    std = np.ones(n_genes)
+    if transform in _SCALED:
+        # Two passes, as for a dense matrix: each implicit zero adds mean**2.
+        squares = zeros * mean**2
+        for block in blocks:
+            y = _pre_sparse(x[train[block]].astype(np.float64), transform)
+            squares += np.bincount(
+                y.indices, weights=(y.data - mean[y.indices]) ** 2, minlength=n_genes
+            )
+        std = np.sqrt(squares / (n - 1))
+        std[constant] = 1.0
+    return mean, std
+
+
+def transform_sparse(x: sp.spmatrix, rows: np.ndarray, *, transform: Transform) -> sp.csr_matrix:
+    """The per-sample part of the transform of rows ``rows``, sparse.
+
+    Returns
+    -------
+    ``(len(rows), n_genes)`` float32 CSR of ``log2(x + 1)``, ``log2(CPM + 1)``
+    or ``x``: the values before centring and scaling, zeros still zero
+    (:class:`genexai.io.ScaledRows` reads them standardised).
+    """
+    csr = _csr(x)
+    out = csr[rows] if len(rows) != csr.shape[0] else csr.copy()
+    out.sort_indices()
+    data = np.empty(out.nnz, dtype=np.float32)
+    for block in _nnz_blocks(out, np.arange(out.shape[0])):
+        start, stop = out.indptr[block.start], out.indptr[block.stop]
+        piece = sp.csr_matrix(
+            (
+                out.data[start:stop].astype(np.float64),
+                out.indices[start:stop],
+                out.indptr[block.start : block.stop + 1] - start,
+            ),
+            shape=(block.stop - block.start, out.shape[1]),
+        )
+        data[start:stop] = _pre_sparse(piece, transform).data
+    out.data = data
+    return out
 
 
 def fit_statistics(
@@ -157,6 +266,8 @@ def fit_statistics(
     n_genes = x.shape[1]
     if transform == "none":
         return np.zeros(n_genes), np.ones(n_genes)
+    if sp.issparse(x):
+        return _fit_sparse(_csr(x), train, transform=transform)
     total = np.zeros(n_genes)
     low = np.full(n_genes, np.inf)
     high = np.full(n_genes, -np.inf)
@@ -280,10 +391,13 @@ def prepare(
     -------
     AnnData
         The kept samples, in input order. ``X``: ``(n_kept, n_genes)`` float32,
-        transformed. ``obs['label']`` (dropped classes removed from the
-        categories), ``obs['split']`` categorical {train, test}, and the other
-        obs columns. ``var['genexai_mean']``, ``var['genexai_std']``: float64
-        fitted statistics (:func:`apply_transform` re-applies them).
+        transformed; for a sparse input, a CSR of the per-sample part of the
+        transform only, with ``uns['genexai']['prepare']['sparse_x']`` True
+        (see the module docstring) and no counts layer. ``obs['label']``
+        (dropped classes removed from the categories), ``obs['split']``
+        categorical {train, test}, and the other obs columns.
+        ``var['genexai_mean']``, ``var['genexai_std']``: float64 fitted
+        statistics (:func:`apply_transform` re-applies them).
         ``layers['counts']``: the input values of the kept samples (the same
         array as the input's ``X`` when every sample is kept) when they are
         counts: the importer says so (``uns['genexai']['import']['has_counts']``)
@@ -333,11 +447,16 @@ def prepare(
             "at least 2 (lower test_size?)"
         )
         raise InputError(msg)
+    sparse = sp.issparse(adata.X)
+    matrix = _csr(adata.X) if sparse else adata.X
     _check_domain(
-        adata.X, rows, transform, samples=adata.obs_names, genes=adata.var_names, where=where
+        matrix, rows, transform, samples=adata.obs_names, genes=adata.var_names, where=where
     )
-    mean, std = fit_statistics(adata.X, train, transform=transform)
-    x = transform_rows(adata.X, rows, transform=transform, mean=mean, std=std)
+    mean, std = fit_statistics(matrix, train, transform=transform)
+    if sparse:
+        x = transform_sparse(matrix, rows, transform=transform)
+    else:
+        x = transform_rows(matrix, rows, transform=transform, mean=mean, std=std)
 
     obs = adata.obs.iloc[rows].copy()
     obs[keys.LABEL] = kept
@@ -353,7 +472,7 @@ def prepare(
     else:
         has_counts = not sp.issparse(adata.X) and looks_like_counts(np.asarray(adata.X))
     layers = {}
-    if has_counts:
+    if has_counts and not sparse:
         layers[keys.COUNTS] = adata.X if len(rows) == adata.n_obs else adata.X[rows]
     out = ad.AnnData(
         X=x,
@@ -375,9 +494,11 @@ def prepare(
             "n_train": int(len(train)),
             "n_test": int(is_test.sum()),
             "n_dropped_samples": int(adata.n_obs - len(rows)),
-            "counts_layer": has_counts,
+            "counts_layer": has_counts and not sparse,
         }
     )
+    if sparse:
+        record[keys.SPARSE_X] = True
     if small:
         record["dropped_classes"] = small
         logger.info("%s: dropped classes of < %d samples: %s", where, min_samples_per_class, small)

@@ -116,6 +116,8 @@ def log1p_input(
     """
     record = prepared.uns.get(keys.UNS, {}).get(keys.PREPARE, {})
     transform = record.get(keys.TRANSFORM)
+    if record.get(keys.SPARSE_X):
+        return _sparse_log1p_input(prepared, rows, transform)
     if transform in _LOG2_TRANSFORMS:
         for key in (keys.MEAN, keys.STD):
             if key not in prepared.var:
@@ -134,6 +136,33 @@ def log1p_input(
             return _normalized_log1p(np.maximum(raw, 0.0, out=raw)), "linear_log1p"
     x = prepared.X[rows]
     return (x.astype(np.float64) if sp.issparse(x) else np.array(x, np.float64)), "x"
+
+
+def _sparse_log1p_input(
+    prepared: ad.AnnData, rows: np.ndarray, transform: str | None
+) -> tuple[Any, str]:
+    """:func:`log1p_input` of a sparse prepared ``X``, sparse.
+
+    Such an ``X`` holds ``log2(v + 1)`` or, for a linear transform, the raw
+    values themselves (:func:`genexai.io.expression`), so the same kinds come
+    without restoring anything: ``log2_restored`` is ``X * ln 2``, and a
+    linear ``X`` is the counts when the importer says so (or, without an
+    import record, every stored value is a non-negative integer).
+    """
+    x = prepared.X[rows].astype(np.float64)
+    if transform in _LOG2_TRANSFORMS:
+        x.data *= np.log(2.0)
+        return x, "log2_restored"
+    if transform in _LINEAR_TRANSFORMS:
+        imported = prepared.uns.get(keys.UNS, {}).get(keys.IMPORT, {})
+        has_counts = imported.get(keys.HAS_COUNTS)
+        if has_counts is None:
+            has_counts = io.looks_like_counts(x.data[None, :])
+        if has_counts:
+            return _normalized_log1p(x), "counts_log1p"
+        if (x.data >= 0).all():
+            return _normalized_log1p(x), "linear_log1p"
+    return x, "x"
 
 
 def _restored(prepared: ad.AnnData, rows: np.ndarray, *, log2: bool) -> np.ndarray:
@@ -209,6 +238,17 @@ def _scanpy_tests(
     return out
 
 
+def _column_block(
+    columns: Any, block: slice, scale: tuple[np.ndarray, np.ndarray] | None
+) -> np.ndarray:
+    """Columns ``block`` of ``columns`` dense float64, standardised with ``scale`` if given."""
+    values = io.dense_rows(columns[:, block], dtype=np.float64)
+    if scale is None:
+        return values
+    mean, std = scale
+    return ((values - mean[block]) / std[block]).astype(np.float32).astype(np.float64)
+
+
 def _mutual_info(
     x: Any,
     codes: np.ndarray,
@@ -217,10 +257,14 @@ def _mutual_info(
     seed: int,
     n_jobs: int,
     progress: Callable[[int], object] | None,
+    scale: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``(n_classes, n_genes)`` float64 mutual information of each gene with each class.
 
     ``x`` is ``(n_train, n_genes)``, ``codes`` ``(n_train,)`` the class indices.
+    ``scale``, the ``(mean, std)`` of a sparse prepared ``x``, standardises
+    each block of columns as it is made dense, rounded to float32 as a dense
+    prepared ``X`` is.
     Each class's row is :func:`sklearn.feature_selection.mutual_info_classif`
     of ``x`` with ``codes == c`` (``n_neighbors=MI_NEIGHBORS``,
     ``random_state=seed``), called per block of :data:`MI_BLOCK_GENES` genes:
@@ -242,7 +286,7 @@ def _mutual_info(
     # the processes change the speed, not the numbers.
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(mutual_info_block)(
-            io.dense_rows(columns[:, block], dtype=np.float64),
+            _column_block(columns, block, scale),
             codes,
             targets,
             seed=seed,
@@ -355,8 +399,20 @@ def rank_genes(
     }
     layers = {}
     if method == "mutual_info":
+        scale = None
+        if io.is_scaled_sparse(prepared):
+            scale = (
+                prepared.var[keys.MEAN].to_numpy(np.float64),
+                prepared.var[keys.STD].to_numpy(np.float64),
+            )
         scores = _mutual_info(
-            prepared.X[rows], codes, len(classes), seed=seed, n_jobs=n_jobs, progress=progress
+            prepared.X[rows],
+            codes,
+            len(classes),
+            seed=seed,
+            n_jobs=n_jobs,
+            progress=progress,
+            scale=scale,
         )
         record.update(
             {"n_neighbors": MI_NEIGHBORS, "block_genes": MI_BLOCK_GENES, "estimator": MI_ESTIMATOR}

@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import anndata as ad
@@ -115,7 +115,9 @@ def train_model(
     model
         From :func:`genexai.models.build_model`; moved to ``device``.
     x
-        Training inputs ``(n_train, n_genes)``, float32 (transformed values).
+        Training inputs ``(n_train, n_genes)``, float32 (transformed values),
+        dense or a :class:`genexai.io.ScaledRows` (made dense a chunk of
+        batches at a time, :data:`SCALED_CHUNK_ELEMENTS`).
     y
         Class indices ``(n_train,)``, int, in ``[0, n_classes)``.
     epochs, lr, momentum, weight_decay, milestones, gamma, batch_size
@@ -156,7 +158,9 @@ def train_model(
     )
     _check_schedule(schedule)
     device = resolve_device(device)
-    x = torch.as_tensor(x, dtype=model.linear.weight.dtype)
+    scaled = x if isinstance(x, io.ScaledRows) else None
+    if scaled is None:
+        x = torch.as_tensor(x, dtype=model.linear.weight.dtype)
     y = torch.as_tensor(y, dtype=torch.int64)
     n = x.shape[0]
     if n == 0:
@@ -200,15 +204,13 @@ def train_model(
     )
 
     model.to(device)
-    with torch.no_grad():
-        # Row-major, so that each batch is one contiguous block.
-        features = model.features(x.to(device)).contiguous()
     y = y.to(device)
-    if shuffle:
-        order = torch.Generator().manual_seed(derived_seed(seed, "order"))
-        x_epoch, y_epoch = torch.empty_like(features), torch.empty_like(y)
-    else:
-        x_epoch, y_epoch = features, y
+    order = torch.Generator().manual_seed(derived_seed(seed, "order")) if shuffle else None
+    if scaled is None:
+        with torch.no_grad():
+            # Row-major, so that each batch is one contiguous block.
+            features = model.features(x.to(device)).contiguous()
+        epoch_buffers = (torch.empty_like(features), torch.empty_like(y)) if shuffle else None
     # The fused kernel updates each parameter in one pass (25% of an LR step).
     optimiser = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, fused=True
@@ -222,23 +224,27 @@ def train_model(
     with seeded_global_rngs(derived_seed(seed, "dropout"), device):
         for epoch in range(1, epochs + 1):
             model.train()
-            if shuffle:
-                perm = torch.randperm(n, generator=order).to(device)
-                torch.index_select(features, 0, perm, out=x_epoch)
-                torch.index_select(y, 0, perm, out=y_epoch)
+            perm = torch.randperm(n, generator=order).to(device) if shuffle else None
+            if scaled is None:
+                chunks = _dense_epoch(features, y, perm, epoch_buffers)
+            else:
+                chunks = _scaled_epoch(model, scaled, y, perm, batch_size=batch_size, device=device)
             # Summed on the device: no host sync per batch.
             total_loss = torch.zeros((), device=device)
             correct = torch.zeros((), dtype=torch.int64, device=device)
-            for start in range(0, stop, batch_size):
-                xb = x_epoch[start : start + batch_size]
-                yb = y_epoch[start : start + batch_size]
-                logits = model.body(xb)
-                loss = loss_fn(logits, yb)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                total_loss += loss.detach() * yb.shape[0]
-                correct += (logits.detach().argmax(1) == yb).sum()
+            offset = 0
+            for x_chunk, y_chunk in chunks:
+                for start in range(0, min(len(y_chunk), stop - offset), batch_size):
+                    xb = x_chunk[start : start + batch_size]
+                    yb = y_chunk[start : start + batch_size]
+                    logits = model.body(xb)
+                    loss = loss_fn(logits, yb)
+                    optimiser.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimiser.step()
+                    total_loss += loss.detach() * yb.shape[0]
+                    correct += (logits.detach().argmax(1) == yb).sum()
+                offset += len(y_chunk)
             history["epoch"].append(epoch)
             history["lr"].append(optimiser.param_groups[0]["lr"])
             history["loss"].append(float(total_loss) / stop)
@@ -257,21 +263,69 @@ def train_model(
     return history
 
 
+#: Elements (float32) of the chunk of a sparse training set made dense at a
+#: time: 64 MiB, so a million cells never exist densified at once.
+SCALED_CHUNK_ELEMENTS = 1 << 24
+
+
+def _dense_epoch(
+    features: torch.Tensor,
+    y: torch.Tensor,
+    perm: torch.Tensor | None,
+    buffers: tuple[torch.Tensor, torch.Tensor] | None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's samples in batch order, as one chunk gathered into ``buffers``."""
+    if perm is None:
+        yield features, y
+        return
+    x_epoch, y_epoch = buffers
+    torch.index_select(features, 0, perm, out=x_epoch)
+    torch.index_select(y, 0, perm, out=y_epoch)
+    yield x_epoch, y_epoch
+
+
+def _scaled_epoch(
+    model: GeneModel,
+    x: io.ScaledRows,
+    y: torch.Tensor,
+    perm: torch.Tensor | None,
+    *,
+    batch_size: int,
+    device: torch.device,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's samples in batch order, made dense a chunk of whole batches at a time.
+
+    The batches are those of :func:`_dense_epoch`; the values differ from a
+    dense input's only by the float32 rounding of the sparse values.
+    """
+    order = np.arange(len(y)) if perm is None else perm.cpu().numpy()
+    rows = batch_size * max(1, SCALED_CHUNK_ELEMENTS // (batch_size * max(x.shape[1], 1)))
+    for start in range(0, len(order), rows):
+        index = order[start : start + rows]
+        with torch.no_grad():
+            chunk = model.features(torch.from_numpy(x[index]).to(device))
+        yield chunk, y[torch.as_tensor(index, device=device)]
+
+
 def predict_logits(
     model: nn.Module, x: np.ndarray | torch.Tensor, *, batch_size: int = 1024
 ) -> np.ndarray:
     """Logits ``(n, n_classes)`` in eval mode, computed by batches.
 
-    ``x`` is ``(n, n_genes)``; it is cast to the model's dtype (float32 for
+    ``x`` is ``(n, n_genes)``, dense or a :class:`genexai.io.ScaledRows`
+    (read a batch at a time); it is cast to the model's dtype (float32 for
     :func:`~genexai.models.build_model` models) and moved batch by batch to
     its device. The model is left in eval mode.
     """
     model.eval()
     weight = next(model.parameters(), torch.empty(0))
-    x = torch.as_tensor(x, dtype=weight.dtype)
+    if not isinstance(x, io.ScaledRows):
+        x = torch.as_tensor(x, dtype=weight.dtype)
     with torch.no_grad():
         out = [
-            model(x[start : start + batch_size].to(weight.device)).cpu()
+            model(
+                torch.as_tensor(x[start : start + batch_size], dtype=weight.dtype).to(weight.device)
+            ).cpu()
             for start in range(0, x.shape[0], batch_size)
         ]
     return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
@@ -324,6 +378,11 @@ def evaluate_model(
             for i, name in enumerate(classes)
         },
     }
+
+
+def _rows(x: Any, rows: np.ndarray) -> np.ndarray | io.ScaledRows:
+    """Rows of a prepared matrix: dense, or still sparse when it is :class:`io.ScaledRows`."""
+    return x.subset(rows) if isinstance(x, io.ScaledRows) else io.dense_rows(x, rows)
 
 
 def fit(
@@ -401,7 +460,8 @@ def fit(
         dropout=dropout,
         seed=seed,
     )
-    x_train = io.dense_rows(adata.X, train_rows)
+    x = io.expression(adata, where=where)
+    x_train = _rows(x, train_rows)
     history = train_model(
         model,
         x_train,
@@ -414,7 +474,7 @@ def fit(
     train_eval = evaluate_model(model, x_train, labels[train_rows], classes)
     del x_train
     test_eval = (
-        evaluate_model(model, io.dense_rows(adata.X, test_rows), labels[test_rows], classes)
+        evaluate_model(model, _rows(x, test_rows), labels[test_rows], classes)
         if test_rows.size
         else None
     )

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from .conftest import Case, check_case
-from .test_import import _cells, _declared_sparse, _truncated, _write_layers_only
+from .test_import import _cells, _declared_stored_sparse, _truncated, _write_layers_only
 
 # --- PREPARE ------------------------------------------------------------------
 
@@ -61,12 +61,13 @@ def _duplicate_obs() -> ad.AnnData:
 PREPARE = [
     pytest.param(
         "prepare",
-        _h5ad_input("prepare", _declared_sparse, "--max-memory-gb", "2"),
+        _h5ad_input("prepare", _declared_stored_sparse, "--max-memory-gb", "1"),
         [
-            "in.h5ad: X is a sparse 100000 × 100000 matrix, made dense (float32)",
-            "above the limit of 2.0 GiB",
+            "in.h5ad: X is a sparse 100000 × 100000 matrix; reading it (500000000 non-zeros "
+            "stored) needs",
+            "above the limit of 1.0 GiB",
         ],
-        id="prepare-tiny-file-declaring-a-huge-sparse-x",
+        id="prepare-tiny-file-declaring-huge-sparse-non-zeros",
     ),
     pytest.param(
         "prepare",

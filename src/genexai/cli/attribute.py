@@ -130,7 +130,8 @@ def main(
 
     opt.setup_logging(verbose=verbose)
     opt.set_threads(threads)
-    adata = io.read_h5ad(input_path)
+    # A sparse prepared X stays sparse: ATTRIBUTE densifies a batch at a time.
+    adata = io.read_h5ad(input_path, keep_sparse=True)
     model = load_model(model_path)
     genes = model.genexai["genes"]
     rows = split_rows(adata, split, where=str(input_path))

@@ -124,7 +124,8 @@ def main(
     opt.set_threads(threads)
     attributions = io.read_h5ad(attributions_path)
     model = load_model(model_path)
-    prepared = io.read_h5ad(input_path)
+    # Only the explained rows of a sparse prepared X are made dense.
+    prepared = io.read_h5ad(input_path, dense_rows=attributions.n_obs)
     graph = load_graph(graph_path) if graph_path is not None else None
     total = progress_total(
         n_random=options["n_random"],

@@ -82,7 +82,8 @@ def main(
 
     opt.setup_logging(verbose=verbose)
     prepared = prepare(
-        io.read_h5ad(input_path),
+        # A sparse X stays sparse: PREPARE transforms its stored values.
+        io.read_h5ad(input_path, keep_sparse=True),
         transform=transform,
         split=split,
         test_size=test_size,
@@ -95,6 +96,8 @@ def main(
     summary = prepare_summary(prepared, dataset=dataset) if summary_path else None
     outputs = [output_path] if summary_path is None else [output_path, summary_path]
     with io.atomic_paths(*outputs) as tmp:
-        io.write_h5ad(prepared, tmp[0], compress=False)  # z-scores do not compress
+        # Dense z-scores do not compress; a sparse X's indices and stored
+        # counts or logs do (to about the imported file's size).
+        io.write_h5ad(prepared, tmp[0], compress=io.is_scaled_sparse(prepared))
         if summary is not None:
             io.write_table(summary, tmp[1])

@@ -40,7 +40,8 @@ def main(
     from ..rank_genes import progress_total, rank_genes
 
     opt.setup_logging(verbose=verbose)
-    prepared = io.read_h5ad(input_path)
+    # A sparse prepared X stays sparse (scanpy's tests and the MI blocks take it).
+    prepared = io.read_h5ad(input_path, keep_sparse=True)
     rankings = rank_genes(
         prepared,
         method=method,

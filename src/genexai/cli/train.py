@@ -114,7 +114,8 @@ def main(
 
     opt.setup_logging(verbose=verbose)
     opt.set_threads(threads)
-    adata = io.read_h5ad(input_path)
+    # A sparse prepared X stays sparse: TRAIN densifies a chunk of batches at a time.
+    adata = io.read_h5ad(input_path, keep_sparse=True)
     graph = None if graph_path is None else load_graph(graph_path)
     result = fit(
         adata,

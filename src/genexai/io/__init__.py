@@ -28,12 +28,14 @@ from ._h5ad import (
     write_table,
 )
 from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks
+from ._prepared import ScaledRows, expression, is_scaled_sparse, mean_rows
 from ._splits import Split, split_indices, split_rows
 from ._values import looks_like_counts
 
 __all__ = [
     "BLOCK_ELEMENTS",
     "GeneSets",
+    "ScaledRows",
     "Split",
     "align_genes",
     "atomic_path",
@@ -42,8 +44,11 @@ __all__ = [
     "check_matrix",
     "class_names",
     "dense_rows",
+    "expression",
+    "is_scaled_sparse",
     "label_codes",
     "looks_like_counts",
+    "mean_rows",
     "name_order",
     "read_annotations",
     "read_gmt",
