@@ -245,3 +245,15 @@ def test_write_report_writes_every_file(results, tmp_path):
     assert list(metrics.columns) == list(keys.METRIC_COLUMNS)
     assert len(metrics) == len(results.metrics)
 
+
+
+def test_a_capped_run_says_its_figures_rest_on_a_sample(results, html):
+    capped = render_report(
+        results,
+        params={**PARAMS, "max_explained_per_class": 50},
+        versions=VERSIONS,
+        run_info=RUN_INFO,
+    )
+    assert "each run explained at most 50" in capped
+    assert "rest on the\nexamples column" in capped
+    assert "each run explained at most" not in html

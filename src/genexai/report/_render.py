@@ -242,6 +242,8 @@ def _render(
         "threshold": DELTA_THRESHOLD,
         "run": _run_rows(run_info) if run_info else None,
         "params": _html_table(pd.DataFrame(_flatten(params), columns=["parameter", "value"])),
+        # An atlas explains a seeded sample of its test cells (ATTRIBUTE's cap).
+        "max_explained": params.get("max_explained_per_class"),
         "versions": _versions(versions),
     }
     return _ENV.get_template("report.html.j2").render(**context)
