@@ -154,3 +154,15 @@ def test_a_sparse_value_outside_the_domain_is_named_as_dense(counts, transform, 
         messages.append(str(err.value))
     assert messages[0] == messages[1]
     assert expected in messages[0] and "sample00007" in messages[0]
+
+
+def test_a_view_of_every_gene_reads_its_parent_matrix(zscored):
+    sparse, _ = zscored
+    test = sparse[sparse.obs[keys.SPLIT] == keys.TEST]
+    x = io.expression(test)
+    assert x.x is sparse.X, "no copy of the view's rows"
+    np.testing.assert_array_equal(io.dense_rows(x), io.dense_rows(io.expression(test.copy())))
+    nested = test[np.array([4, 1])]
+    np.testing.assert_array_equal(io.dense_rows(io.expression(nested)), io.dense_rows(x)[[4, 1]])
+    genes = test[:, test.var_names[::-1]]
+    np.testing.assert_array_equal(io.dense_rows(io.expression(genes)), io.dense_rows(x)[:, ::-1])

@@ -302,8 +302,8 @@ def _predict(
 ) -> np.ndarray:
     """The predicted class indices ``(len(rows),)`` int64 of ``matrix[rows]``,
     in ``baseline``'s dtype and device, like :func:`_explain`'s."""
-    # Not genexai.train.predict_logits: it takes the whole dense matrix, and
-    # a capped atlas has far more studied rows than fit in memory densified.
+    # Not genexai.train.predict_logits: it reads every row of its matrix, and
+    # here only the studied rows are read, a batch at a time (dense or not).
     out = np.empty(len(rows), dtype=np.int64)
     for start in range(0, len(rows), batch_size):
         batch = slice(start, min(start + batch_size, len(rows)))
