@@ -15,7 +15,10 @@ CPU, the same seed and thread count give bit-identical results.
 
 Speed: the diffusion of the diffused models is frozen, so it is applied once
 to the whole training set; each epoch then gathers the samples in batch
-order into one contiguous buffer, so a batch is a view, not a copy.
+order into one contiguous buffer, so a batch is a view, not a copy. A sparse
+prepared input (:class:`genexai.io.ScaledRows`) is never made dense whole:
+each epoch makes dense one chunk of whole batches at a time, in the same
+order, so it trains as the same data given dense.
 """
 
 from __future__ import annotations
