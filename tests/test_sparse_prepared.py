@@ -166,3 +166,15 @@ def test_a_view_of_every_gene_reads_its_parent_matrix(zscored):
     np.testing.assert_array_equal(io.dense_rows(io.expression(nested)), io.dense_rows(x)[[4, 1]])
     genes = test[:, test.var_names[::-1]]
     np.testing.assert_array_equal(io.dense_rows(io.expression(genes)), io.dense_rows(x)[:, ::-1])
+
+
+@pytest.mark.parametrize("transform", ["zscore", "log2_cpm_center"])
+def test_overwrite_gives_the_same_result_without_a_copy_of_the_values(counts, transform):
+    kept = counts.copy()
+    plain = prepare(counts, transform=transform, seed=5)
+    np.testing.assert_array_equal(counts.X.data, kept.X.data)  # the input is untouched
+    given = counts.copy()
+    overwritten = prepare(given, transform=transform, seed=5, overwrite=True)
+    assert overwritten.X.data is given.X.data or np.shares_memory(overwritten.X.data, given.X.data)
+    np.testing.assert_array_equal(overwritten.X.data, plain.X.data)
+    np.testing.assert_array_equal(overwritten.X.indices, plain.X.indices)

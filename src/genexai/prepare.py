@@ -215,19 +215,39 @@ def _fit_sparse(
     return mean, std
 
 
-def transform_sparse(x: sp.spmatrix, rows: np.ndarray, *, transform: Transform) -> sp.csr_matrix:
+def transform_sparse(
+    x: sp.spmatrix, rows: np.ndarray, *, transform: Transform, overwrite: bool = False
+) -> sp.csr_matrix:
     """The per-sample part of the transform of rows ``rows``, sparse.
+
+    Parameters
+    ----------
+    x
+        ``(n_samples, n_genes)`` sparse raw values.
+    rows
+        ``(n_rows,)`` int, sorted row indices.
+    transform
+        One of :data:`TRANSFORMS`.
+    overwrite
+        The result may take ``x``'s float32 values array for its own, leaving
+        ``x`` transformed: an atlas then holds its non-zeros once, not twice.
 
     Returns
     -------
     ``(len(rows), n_genes)`` float32 CSR of ``log2(x + 1)``, ``log2(CPM + 1)``
     or ``x``: the values before centring and scaling, zeros still zero
-    (:class:`genexai.io.ScaledRows` reads them standardised).
+    (:class:`genexai.io.ScaledRows` reads them standardised). Its index
+    arrays are ``x``'s when every row is kept.
     """
     csr = _csr(x)
-    out = csr[rows] if len(rows) != csr.shape[0] else csr.copy()
-    out.sort_indices()
-    data = np.empty(out.nnz, dtype=np.float32)
+    owned = csr is not x or len(rows) != csr.shape[0]
+    out = csr[rows] if len(rows) != csr.shape[0] else csr
+    if not out.has_sorted_indices:
+        out = out if owned else out.copy()
+        out.sort_indices()
+        owned = True
+    in_place = (owned or overwrite) and out.data.dtype == np.float32
+    data = out.data if in_place else np.empty(out.nnz, dtype=np.float32)
     for block in _nnz_blocks(out, np.arange(out.shape[0])):
         start, stop = out.indptr[block.start], out.indptr[block.stop]
         piece = sp.csr_matrix(
@@ -239,8 +259,7 @@ def transform_sparse(x: sp.spmatrix, rows: np.ndarray, *, transform: Transform) 
             shape=(block.stop - block.start, out.shape[1]),
         )
         data[start:stop] = _pre_sparse(piece, transform).data
-    out.data = data
-    return out
+    return sp.csr_matrix((data, out.indices, out.indptr), shape=out.shape)
 
 
 def fit_statistics(
@@ -365,6 +384,7 @@ def prepare(
     seed: int = 43,
     min_samples_per_class: int = 2,
     where: str = "input",
+    overwrite: bool = False,
 ) -> ad.AnnData:
     """Drop small classes, split, and transform with training statistics.
 
@@ -372,7 +392,7 @@ def prepare(
     ----------
     adata
         ``(n_samples, n_genes)`` raw values (dense or sparse), categorical
-        ``obs['label']``. Not modified.
+        ``obs['label']``. Not modified (unless ``overwrite``).
     transform
         See the module docstring. Default ``zscore``.
     split
@@ -386,6 +406,9 @@ def prepare(
         (what a stratified split needs).
     where
         Names the input in error messages (the file name).
+    overwrite
+        A sparse ``X``'s values may be transformed in place (see
+        :func:`transform_sparse`); ``adata`` is then left unusable.
 
     Returns
     -------
@@ -454,7 +477,7 @@ def prepare(
     )
     mean, std = fit_statistics(matrix, train, transform=transform)
     if sparse:
-        x = transform_sparse(matrix, rows, transform=transform)
+        x = transform_sparse(matrix, rows, transform=transform, overwrite=overwrite)
     else:
         x = transform_rows(matrix, rows, transform=transform, mean=mean, std=std)
 

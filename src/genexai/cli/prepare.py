@@ -90,6 +90,7 @@ def main(
         seed=seed,
         min_samples_per_class=min_samples_per_class,
         where=str(input_path),
+        overwrite=True,  # the file's matrix is not used again: hold it once
     )
     studied = None if classes is None else [c.strip() for c in classes.split(",") if c.strip()]
     check_classes(prepared, baseline_class=baseline_class, classes=studied, where=str(input_path))
