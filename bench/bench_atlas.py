@@ -7,12 +7,15 @@ seed, and prints one row per task from the Nextflow trace: wall time
 (``realtime``), peak RSS and CPU, then the run's wall time from start to
 end. The explained test examples are capped per class
 (``--max_explained_per_class``), so ATTRIBUTE and EVALUATE do not grow
-with the cells; every other step reads every cell.
+with the cells; every other step reads every cell. With
+``--max-task-rss-gib`` it exits 1 when a task's peak RSS went above that
+bound (the atlas-size memory check, kept out of ``make test`` for its time).
 
 Usage::
 
     python bench/bench_atlas.py [--n-cells 200000] [--max-explained-per-class 50] \\
-        [--methods integrated_gradients,wilcoxon] [--workdir /tmp/atlas] [-- extra nextflow args]
+        [--methods integrated_gradients,wilcoxon] [--max-task-rss-gib 1.5] [--workdir /tmp/atlas] \\
+        [-- extra nextflow args]
 """
 
 from __future__ import annotations
@@ -78,6 +81,9 @@ def main() -> None:
     parser.add_argument("--max-explained-per-class", type=int, default=50)
     parser.add_argument("--methods", default="integrated_gradients,wilcoxon")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--max-task-rss-gib", type=float, help="fail when a task's peak RSS exceeds this"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/atlas"))
     parser.add_argument("nextflow_args", nargs="*", help="passed to nextflow run (after --)")
     args = parser.parse_args()
@@ -127,6 +133,11 @@ def main() -> None:
             f"| {row.get('%cpu', '-')} |"
         )
     print(f"\nend to end: {wall / 60:.1f} min wall; largest peak RSS {peak / (1 << 30):.2f} GiB")
+    if args.max_task_rss_gib is not None and peak > args.max_task_rss_gib * (1 << 30):
+        sys.exit(
+            f"bench_atlas: a task peaked at {peak / (1 << 30):.2f} GiB, "
+            f"above --max-task-rss-gib {args.max_task_rss_gib}"
+        )
 
 
 if __name__ == "__main__":
