@@ -59,9 +59,8 @@ import scipy.sparse as sp
 from . import keys
 from .errors import InputError
 from .io import looks_like_counts, step_uns
-from .io._matrix import row_blocks
 from .io._text import check_unique
-from .io._values import any_nan_per_gene, check_values
+from .io._values import any_nan_per_gene, any_positive_per_gene, check_values
 from .io.formats import FORMATS, SPECS, Format, FormatSpec, Source, input_size, read_source
 
 __all__ = ["FORMATS", "Format", "import_data", "input_size"]
@@ -248,14 +247,14 @@ def _filter(
         counters = genes.str.startswith(spec.counter_prefix)
         gene_keep &= ~counters
         dropped["genes_counters"] = int(counters.sum())
-        positive = _positive_genes(x)
+        positive = any_positive_per_gene(x)
         dropped["genes_max_le_0"] = int((gene_keep & ~positive).sum())
         gene_keep &= positive
     if source.primary is not None:
         row_keep &= source.primary
         dropped["samples_not_primary"] = int((~row_keep).sum())
     if filter_genes:
-        nan = _nan_genes(x, np.flatnonzero(row_keep))
+        nan = any_nan_per_gene(x, np.flatnonzero(row_keep))
         dropped["genes_nan"] = int((gene_keep & nan).sum())
         gene_keep &= ~nan
     labelled = labels.notna().to_numpy()
@@ -330,46 +329,6 @@ def _filter(
     uns.clear()
     uns.update(record)
     return adata
-
-
-def _positive_genes(x: np.ndarray | sp.csr_matrix) -> np.ndarray:
-    """``(n_genes,)`` bool: the gene's maximum over all samples, NaN ignored, is > 0.
-
-    Sparse: a gene qualifies iff one of its stored values is > 0, since an
-    implicit zero is not and ``NaN > 0`` is false.
-    """
-    if sp.issparse(x):
-        return _genes_where(x, lambda v: v > 0)
-    return np.fmax.reduce(x, axis=0) > 0  # fmax ignores NaN; all-NaN stays NaN
-
-
-def _nan_genes(x: np.ndarray | sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """``(n_genes,)`` bool: the gene has a NaN in one of ``rows`` (sorted indices into ``x``).
-
-    Sparse: the stored NaNs are located (their row from ``indptr``), so no
-    row is copied; an implicit zero is never NaN.
-    """
-    if not sp.issparse(x):
-        return any_nan_per_gene(x, rows)
-    return _genes_where(x, np.isnan, rows=rows)
-
-
-def _genes_where(
-    x: sp.csr_matrix, test: Callable[[np.ndarray], np.ndarray], *, rows: np.ndarray | None = None
-) -> np.ndarray:
-    """``(n_genes,)`` bool: a stored value of the gene (in ``rows``, default all) passes ``test``.
-
-    Scanned in blocks of stored values, so the temporaries stay small on
-    10^8 non-zeros.
-    """
-    found = np.zeros(x.shape[1], dtype=bool)
-    for block in row_blocks(x.nnz, 1):
-        hit = np.flatnonzero(test(x.data[block])) + block.start
-        if rows is not None and len(hit):
-            row_of = np.searchsorted(x.indptr, hit, side="right") - 1
-            hit = hit[np.isin(row_of, rows)]
-        found[x.indices[hit]] = True
-    return found
 
 
 def _subset(x: np.ndarray | sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> Any:
