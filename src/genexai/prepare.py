@@ -71,6 +71,7 @@ from .io import (
     looks_like_counts,
     row_blocks,
     step_uns,
+    stored_blocks,
 )
 from .io._values import first_cell
 
@@ -126,7 +127,7 @@ def _check_domain(
     sparse = sp.issparse(x)
     if sparse:
         x = _csr(x)
-        blocks = _nnz_blocks(x, rows)
+        blocks = stored_blocks(x.indptr, rows, max_stored=BLOCK_ELEMENTS)
     else:
         blocks = row_blocks(len(rows), x.shape[1], max_elements=BLOCK_ELEMENTS)
     cpm = transform == "log2_cpm_center"
@@ -151,16 +152,6 @@ def _check_domain(
                     "transform log2_cpm_center needs at least one count per sample"
                 )
                 raise InputError(msg)
-
-
-def _nnz_blocks(x: sp.spmatrix, rows: np.ndarray) -> list[slice]:
-    """Consecutive slices of ``rows`` of a CSR ``x``, of about BLOCK_ELEMENTS non-zeros each."""
-    ends = np.cumsum(np.diff(x.indptr)[rows])
-    cuts = np.searchsorted(
-        ends, np.arange(BLOCK_ELEMENTS, ends[-1] if len(ends) else 0, BLOCK_ELEMENTS)
-    )
-    bounds = np.unique(np.concatenate([[0], cuts + 1, [len(rows)]]).clip(0, len(rows)))
-    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _csr(x: sp.spmatrix) -> sp.spmatrix:
@@ -188,7 +179,7 @@ def _fit_sparse(
     stored = np.zeros(n_genes, dtype=np.int64)
     low = np.full(n_genes, np.inf)
     high = np.full(n_genes, -np.inf)
-    blocks = _nnz_blocks(x, train)
+    blocks = stored_blocks(x.indptr, train, max_stored=BLOCK_ELEMENTS)
     for block in blocks:
         y = _pre_sparse(x[train[block]].astype(np.float64), transform)
         total += np.bincount(y.indices, weights=y.data, minlength=n_genes)
@@ -248,7 +239,7 @@ def transform_sparse(
         owned = True
     in_place = (owned or overwrite) and out.data.dtype == np.float32
     data = out.data if in_place else np.empty(out.nnz, dtype=np.float32)
-    for block in _nnz_blocks(out, np.arange(out.shape[0])):
+    for block in stored_blocks(out.indptr, max_stored=BLOCK_ELEMENTS):
         start, stop = out.indptr[block.start], out.indptr[block.stop]
         piece = sp.csr_matrix(
             (

@@ -27,7 +27,7 @@ from ._h5ad import (
     write_h5ad,
     write_table,
 )
-from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks
+from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks, stored_blocks
 from ._prepared import ScaledRows, expression, is_scaled_sparse, mean_rows
 from ._splits import Split, split_indices, split_rows
 from ._values import looks_like_counts
@@ -59,6 +59,7 @@ __all__ = [
     "split_indices",
     "split_rows",
     "step_uns",
+    "stored_blocks",
     "write_h5ad",
     "write_table",
 ]

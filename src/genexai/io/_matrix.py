@@ -1,4 +1,4 @@
-"""Rows and row blocks of an expression matrix that may be dense or sparse."""
+"""Rows and blocks of an expression matrix that may be dense or sparse."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ def row_blocks(n_rows: int, n_cols: int, *, max_elements: int = BLOCK_ELEMENTS) 
     step = max(1, max_elements // max(n_cols, 1))
     for start in range(0, n_rows, step):
         yield slice(start, min(start + step, n_rows))
+
+
+def stored_blocks(
+    indptr: np.ndarray, major: np.ndarray | None = None, *, max_stored: int = BLOCK_ELEMENTS
+) -> list[slice]:
+    """Consecutive slices of ``major`` holding about ``max_stored`` stored values each.
+
+    ``indptr`` is a compressed matrix's (rows of a CSR, columns of a CSC);
+    ``major`` the sorted rows or columns to cover (default all), and the
+    slices index it. A block closes after the entry that crosses a multiple
+    of ``max_stored``, so one long entry is still one block.
+    """
+    lengths = np.diff(indptr) if major is None else np.diff(indptr)[major]
+    n = len(lengths)
+    ends = np.cumsum(lengths)
+    cuts = np.searchsorted(ends, np.arange(max_stored, ends[-1] if n else 0, max_stored))
+    bounds = np.unique(np.concatenate([[0], cuts + 1, [n]]).clip(0, n))
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]

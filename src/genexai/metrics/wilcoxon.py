@@ -15,20 +15,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..io import stored_blocks
+
 __all__ = ["NNZ_BLOCK", "wilcoxon_rank_sums", "wilcoxon_tests"]
 
 #: Stored values per block of genes: its ten or so temporaries of 8 bytes
 #: each then take about 320 MB.
 NNZ_BLOCK = 1 << 22
-
-
-def _gene_blocks(csc: sp.csc_matrix) -> list[slice]:
-    """Consecutive gene slices of about :data:`NNZ_BLOCK` stored values each."""
-    bounds = [0]
-    for g in range(1, csc.shape[1] + 1):
-        if csc.indptr[g] - csc.indptr[bounds[-1]] >= NNZ_BLOCK or g == csc.shape[1]:
-            bounds.append(g)
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
 def _block_rank_sums(block: sp.csc_matrix, codes: np.ndarray, n_classes: int) -> np.ndarray:
@@ -81,7 +74,7 @@ def wilcoxon_rank_sums(x: sp.spmatrix, codes: np.ndarray, n_classes: int) -> np.
     csc = x.tocsc() if x.format != "csc" else x
     codes = np.asarray(codes, dtype=np.int64)
     out = np.empty((n_classes, csc.shape[1]))
-    for block in _gene_blocks(csc):
+    for block in stored_blocks(csc.indptr, max_stored=NNZ_BLOCK):
         out[:, block] = _block_rank_sums(csc[:, block], codes, n_classes)
     return out
 
