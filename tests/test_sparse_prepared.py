@@ -178,3 +178,20 @@ def test_overwrite_gives_the_same_result_without_a_copy_of_the_values(counts, tr
     assert overwritten.X.data is given.X.data or np.shares_memory(overwritten.X.data, given.X.data)
     np.testing.assert_array_equal(overwritten.X.data, plain.X.data)
     np.testing.assert_array_equal(overwritten.X.indices, plain.X.indices)
+
+
+def test_sparse_wilcoxon_maps_values_a_block_at_a_time_to_the_same_bits(zscored, monkeypatch):
+    from genexai.metrics import wilcoxon as wx
+    from genexai.rank_genes import log1p_input
+
+    sparse, _ = zscored
+    monkeypatch.setattr(wx, "NNZ_BLOCK", 500)  # several blocks of genes
+    got = rank_genes(sparse, method="wilcoxon", dataset="sc")
+    rows = io.split_indices(sparse, keys.TRAIN, where="sc")
+    x, kind = log1p_input(sparse, rows)  # the float64 rows, made whole
+    assert kind == got.uns[keys.UNS][keys.RANK_GENES]["input"] == "counts_log1p"
+    codes = sparse.obs[keys.LABEL].cat.codes.to_numpy()[rows]
+    want = wx.wilcoxon_tests(x, codes, np.ones(len(got.obs_names), dtype=bool))
+    np.testing.assert_array_equal(got.X, want["scores"])
+    for layer in (keys.LOGFOLDCHANGES, keys.PVALS, keys.PVALS_ADJ):
+        np.testing.assert_array_equal(got.layers[layer], want[layer])

@@ -44,7 +44,7 @@ from . import __version__, io, keys
 from ._defaults import RANKINGS, Ranking
 from .errors import InputError
 from .metrics.mutual_info import mutual_info_block
-from .metrics.wilcoxon import wilcoxon_tests
+from .metrics.wilcoxon import Values, wilcoxon_tests
 
 __all__ = ["MI_BLOCK_GENES", "RANKINGS", "Ranking", "log1p_input", "progress_total", "rank_genes"]
 
@@ -142,7 +142,20 @@ def log1p_input(
 def _sparse_log1p_input(
     prepared: ad.AnnData, rows: np.ndarray, transform: str | None
 ) -> tuple[Any, str]:
-    """:func:`log1p_input` of a sparse prepared ``X``, sparse.
+    """:func:`log1p_input` of a sparse prepared ``X``: float64, sparse."""
+    x, kind, values = _sparse_stored(prepared, rows, transform)
+    out = x.astype(np.float64)
+    if values is not None:
+        out.data = values(out.data, np.repeat(np.arange(x.shape[0]), np.diff(x.indptr)))
+    return out, kind
+
+
+def _sparse_stored(
+    prepared: ad.AnnData, rows: np.ndarray, transform: str | None
+) -> tuple[sp.csr_matrix, str, Values | None]:
+    """The stored rows of a sparse prepared ``X``, :func:`log1p_input`'s kind, and the
+    map of their values to that input (``None``: as stored), so that an atlas's rows
+    need not be copied as float64 (:func:`genexai.metrics.wilcoxon.wilcoxon_tests`).
 
     Such an ``X`` holds ``log2(v + 1)`` or, for a linear transform, the raw
     values themselves (:func:`genexai.io.expression`), so the same kinds come
@@ -150,20 +163,45 @@ def _sparse_log1p_input(
     linear ``X`` is the counts when the importer says so (or, without an
     import record, every stored value is a non-negative integer).
     """
-    x = prepared.X[rows].astype(np.float64)
+    x = _take_rows(prepared.X, rows)
     if transform in _LOG2_TRANSFORMS:
-        x.data *= np.log(2.0)
-        return x, "log2_restored"
+        return x, "log2_restored", lambda data, _cells: data * np.log(2.0)
     if transform in _LINEAR_TRANSFORMS:
         imported = prepared.uns.get(keys.UNS, {}).get(keys.IMPORT, {})
         has_counts = imported.get(keys.HAS_COUNTS)
         if has_counts is None:
             has_counts = io.looks_like_counts(x.data[None, :])
         if has_counts:
-            return _normalized_log1p(x), "counts_log1p"
+            return x, "counts_log1p", _normalized_log1p_values(x)
         if (x.data >= 0).all():
-            return _normalized_log1p(x), "linear_log1p"
-    return x, "x"
+            return x, "linear_log1p", _normalized_log1p_values(x)
+    return x, "x", None
+
+
+def _take_rows(x: sp.spmatrix, rows: np.ndarray) -> sp.spmatrix:
+    """``x[rows]``, or ``x`` itself when ``rows`` is every row in order (no copy)."""
+    if len(rows) == x.shape[0] and np.array_equal(rows, np.arange(x.shape[0])):
+        return x
+    return x[rows]
+
+
+def _normalized_log1p_values(x: sp.csr_matrix) -> Values:
+    """:func:`_normalized_log1p` of ``x``'s rows as a map of stored values (float64)
+    and their rows: scanpy's arithmetic, ``log1p(v / (row_sum / COUNTS_TARGET))``
+    with the row sums added in float64 in stored order, so the same bits."""
+    row_sums = np.zeros(x.shape[0])
+    for block in io.stored_blocks(x.indptr):
+        lo, hi = x.indptr[block.start], x.indptr[block.stop]
+        lengths = np.diff(x.indptr[block.start : block.stop + 1])
+        row = np.repeat(np.arange(block.stop - block.start), lengths)
+        row_sums[block] = np.bincount(
+            row,
+            weights=x.data[lo:hi].astype(np.float64),
+            minlength=block.stop - block.start,
+        )
+    factor = row_sums / COUNTS_TARGET
+    factor[factor == 0] = 1.0  # scanpy's rule for an empty row: divide by 1
+    return lambda data, cells: np.log1p(data / factor[cells])
 
 
 def _restored(prepared: ad.AnnData, rows: np.ndarray, *, log2: bool) -> np.ndarray:
@@ -199,9 +237,7 @@ def _scanpy_tests(
     ``logfoldchanges``, ``pvals``, ``pvals_adj``; an untested class's row is 0,
     NaN, 1 and 1."""
     if method == "wilcoxon" and sp.issparse(x):
-        # scanpy makes every gene dense over all cells; the same test on the
-        # non-zeros alone gives its numbers in O(nnz log nnz) (atlases).
-        return wilcoxon_tests(x, codes, tested)
+        return wilcoxon_tests(x, codes, tested)  # scanpy's numbers without densifying
     import scanpy as sc
 
     n_classes = len(tested)
@@ -411,7 +447,7 @@ def rank_genes(
                 prepared.var[keys.STD].to_numpy(np.float64),
             )
         scores = _mutual_info(
-            prepared.X[rows],
+            _take_rows(prepared.X, rows),
             codes,
             len(classes),
             seed=seed,
@@ -423,8 +459,15 @@ def rank_genes(
             {"n_neighbors": MI_NEIGHBORS, "block_genes": MI_BLOCK_GENES, "estimator": MI_ESTIMATOR}
         )
     else:
-        x, kind = log1p_input(prepared, rows, where=where)
-        tests = _scanpy_tests(x, codes, tested, method=method)
+        if method == "wilcoxon" and prepare_record.get(keys.SPARSE_X):
+            # scanpy makes every gene dense over all cells; the same test on the
+            # non-zeros alone gives its numbers in O(nnz log nnz), and the float32
+            # rows become float64 a block of genes at a time (atlases).
+            x, kind, values = _sparse_stored(prepared, rows, prepare_record.get(keys.TRANSFORM))
+            tests = wilcoxon_tests(x, codes, tested, values=values)
+        else:
+            x, kind = log1p_input(prepared, rows, where=where)
+            tests = _scanpy_tests(x, codes, tested, method=method)
         scores = tests.pop("scores")
         if kind == "x":
             logger.warning(

@@ -36,12 +36,13 @@ def main(
     verbose: bool,
 ) -> None:
     """Score every gene for every class from the training split, without a model."""
-    from .. import io
+    from .. import io, keys
     from ..rank_genes import progress_total, rank_genes
 
     opt.setup_logging(verbose=verbose)
-    # A sparse prepared X stays sparse (scanpy's tests and the MI blocks take it).
-    prepared = io.read_h5ad(input_path, keep_sparse=True)
+    # A sparse prepared X stays sparse (scanpy's tests and the MI blocks take
+    # it), and only the training rows are read: an atlas's others never load.
+    prepared = io.read_h5ad(input_path, keep_sparse=True, rows=io.split_selector([keys.TRAIN]))
     rankings = rank_genes(
         prepared,
         method=method,

@@ -29,7 +29,7 @@ from ._h5ad import (
 )
 from ._matrix import BLOCK_ELEMENTS, dense_rows, row_blocks, stored_blocks
 from ._prepared import ScaledRows, expression, is_scaled_sparse, mean_rows
-from ._splits import Split, split_indices, split_rows
+from ._splits import Split, split_indices, split_rows, split_selector
 from ._values import looks_like_counts
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "share_reads",
     "split_indices",
     "split_rows",
+    "split_selector",
     "step_uns",
     "stored_blocks",
     "write_h5ad",

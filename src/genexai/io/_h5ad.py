@@ -12,17 +12,20 @@ import contextlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import anndata as ad
 import h5py
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .. import keys
 from ..errors import InputError
 from ._compression import check_input
+from ._matrix import row_blocks, stored_blocks
 
 #: Default refusal threshold for dense ``.h5ad`` inputs, as a multiple of the
 #: machine's physical memory (see :func:`check_h5ad_size`).
@@ -104,6 +107,7 @@ def check_h5ad_size(
     dense_rows: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
+    rows: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """Read the shape of the data matrix from HDF5 metadata and refuse oversized files.
 
@@ -135,6 +139,11 @@ def check_h5ad_size(
         The matrix is ``layers[layer]`` (then ``X`` may be absent).
     use_raw
         The matrix is ``raw.X``.
+    rows
+        Only these rows are read (sorted row indices, :func:`read_h5ad`'s
+        ``rows``): ``X`` and the arrays of ``layers`` and ``obsm`` are charged
+        those rows' share (a CSR matrix its rows' stored values, and all of
+        ``indptr``), and ``dense_rows`` is at most ``len(rows)``.
 
     Returns
     -------
@@ -162,6 +171,9 @@ def check_h5ad_size(
                 msg = f"{path}: {name} is neither an array nor a sparse matrix"
                 raise InputError(msg)
             loaded = _decoded_bytes(f)
+            if rows is not None:
+                row_nodes = [x, *_children(f, "layers"), *_children(f, "obsm")]
+                loaded -= sum(_unread_bytes(node, rows) for node in row_nodes)
     except OSError as exc:
         msg = f"{path}: not a readable HDF5/.h5ad file ({exc.__class__.__name__})"
         raise InputError(msg) from None
@@ -172,15 +184,16 @@ def check_h5ad_size(
         msg = f"{path}: {name} has shape {shape}, expected a 2-d matrix"
         raise InputError(msg)
     # Python ints: a declared 10^6 × 10^5 shape must not overflow.
+    n_read = shape[0] if rows is None else len(rows)
     if dense_rows is not None:
-        rows = min(int(dense_rows), shape[0])
-        densified = f", {rows} rows of it made dense (float32)"
+        n_dense = min(int(dense_rows), n_read)
+        densified = f", {n_dense} rows of it made dense (float32)"
     elif (sparse and not keep_sparse) or (not sparse and dtype != np.float32):
-        rows = shape[0]
+        n_dense = n_read
         densified = ", made dense (float32) to be used" if sparse else ", copied as float32"
     else:
-        rows, densified = 0, ""
-    size = loaded + rows * shape[1] * 4
+        n_dense, densified = 0, ""
+    size = loaded + n_dense * shape[1] * 4
     if size > max_bytes:
         kind = "sparse" if sparse else "dense"
         stored = f" ({nnz} non-zeros stored)" if sparse else ""
@@ -191,6 +204,30 @@ def check_h5ad_size(
         )
         raise InputError(msg)
     return shape  # type: ignore[return-value]
+
+
+def _unread_bytes(x: h5py.HLObject, rows: np.ndarray) -> int:
+    """Bytes of the matrix node ``x`` that reading only ``rows`` leaves on disk."""
+    if isinstance(x, h5py.Dataset):
+        n_obs = int(x.shape[0]) if x.ndim else 0
+        return (n_obs - len(rows)) * (x.size // max(n_obs, 1)) * x.dtype.itemsize
+    if _encoding(x) != "csr_matrix":
+        return 0  # read whole, then subset (see _read_rows)
+    indptr = x["indptr"][:]
+    unread = int(indptr[-1]) - int(np.diff(indptr)[rows].sum())
+    return unread * (x["data"].dtype.itemsize + x["indices"].dtype.itemsize)
+
+
+def _children(f: h5py.File, group: str) -> list[h5py.HLObject]:
+    """The nodes of ``f[group]`` (none when it is absent)."""
+    node = f.get(group)
+    return list(node.values()) if isinstance(node, h5py.Group) else []
+
+
+def _encoding(node: h5py.HLObject) -> str:
+    """anndata's ``encoding-type`` of an HDF5 node (``""`` when it has none)."""
+    value = node.attrs.get("encoding-type", "")
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 #: Files read once and handed out as copies (see :func:`share_reads`).
@@ -216,6 +253,7 @@ def read_h5ad(
     dense_rows: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
+    rows: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> ad.AnnData:
     """Read an ``.h5ad`` file after checking its size and type.
 
@@ -229,6 +267,12 @@ def read_h5ad(
     layer, use_raw
         The data matrix is ``layers[layer]`` (``X`` may then be absent) or
         ``raw.X``, instead of ``X``: it is the one checked and counted.
+    rows
+        Given the file's ``obs``, the row indices the caller uses: only they
+        are read (``X``, ``obs``, ``obsm``, ``layers``; a CSR matrix a block
+        of rows at a time, so an atlas's other rows never reach memory), and
+        the result holds them in file order. ``var``, ``varm`` and ``uns``
+        are read whole. Not with ``layer`` or ``use_raw``.
 
     Raises
     ------
@@ -239,6 +283,10 @@ def read_h5ad(
     """
     path = Path(path)
     check_input(path, what="AnnData file")
+    if rows is not None:
+        return _read_rows(
+            path, rows, max_bytes=max_bytes, keep_sparse=keep_sparse, dense_rows=dense_rows
+        )
     key = path.resolve()
     options = {
         "max_bytes": max_bytes,
@@ -294,6 +342,104 @@ def _read_checked(
             msg = f"{path}: duplicate {axis} name {names[names.duplicated()][0]!r}"
             raise InputError(msg)
     return adata
+
+
+#: Stored values read per block by :func:`_csr_rows` (32 Mi: 256 MiB of
+#: float32 data and int32 indices, beside the rows kept).
+READ_BLOCK = 1 << 25
+
+
+def _read_rows(
+    path: Path,
+    select: Callable[[pd.DataFrame], np.ndarray],
+    *,
+    max_bytes: int | None,
+    keep_sparse: bool,
+    dense_rows: int | None,
+) -> ad.AnnData:
+    """:func:`read_h5ad` of the rows ``select`` picks from the file's ``obs``."""
+    from anndata.io import read_elem
+
+    try:
+        with h5py.File(path, "r") as f:
+            obs = read_elem(f["obs"])
+    except (OSError, KeyError) as exc:
+        msg = f"{path}: cannot be read as AnnData ({exc.__class__.__name__}: {exc})"
+        raise InputError(msg.splitlines()[0]) from None
+    rows = np.unique(np.asarray(select(obs), dtype=np.int64))
+    check_h5ad_size(
+        path, max_bytes=max_bytes, keep_sparse=keep_sparse, dense_rows=dense_rows, rows=rows
+    )
+    try:
+        with h5py.File(path, "r") as f:
+            parts = {
+                "X": _node_rows(f["X"], rows),
+                "obs": obs.iloc[rows],
+                **{k: read_elem(f[k]) for k in ("var", "uns", "varm") if k in f},
+            }
+            for name in ("obsm", "layers"):
+                if name in f:
+                    parts[name] = {k: _node_rows(v, rows) for k, v in f[name].items()}
+            if len(f.get("obsp", ())) or "raw" in f:
+                # Rare in prepared files: read whole, then subset.
+                whole = ad.read_h5ad(path)[rows]
+                parts.update(obsp=dict(whole.obsp), raw=whole.raw)
+    except InputError:
+        raise
+    except Exception as exc:  # anndata and h5py raise many types for corrupt files
+        msg = f"{path}: cannot be read as AnnData ({exc.__class__.__name__}: {exc})"
+        raise InputError(msg.splitlines()[0]) from None
+    adata = ad.AnnData(**parts)
+    check_matrix(adata, where=str(path))
+    return adata
+
+
+def _node_rows(node: h5py.HLObject, rows: np.ndarray) -> Any:
+    """Rows ``rows`` (sorted) of an anndata matrix node: CSR streamed, others read whole."""
+    from anndata.io import read_elem
+
+    if isinstance(node, h5py.Group) and _encoding(node) == "csr_matrix":
+        return _csr_rows(node, rows)
+    if isinstance(node, h5py.Dataset) and node.ndim == 2:
+        # Blocks of consecutive rows: h5py's point selection of many rows is slow.
+        out = np.empty((len(rows), node.shape[1]), dtype=node.dtype)
+        at = 0
+        for block in row_blocks(node.shape[0], node.shape[1]):
+            kept = rows[(rows >= block.start) & (rows < block.stop)] - block.start
+            if len(kept):
+                out[at : at + len(kept)] = node[block][kept]
+                at += len(kept)
+        return out
+    value = read_elem(node)
+    return value.iloc[rows] if isinstance(value, pd.DataFrame) else value[rows]
+
+
+def _csr_rows(group: h5py.Group, rows: np.ndarray) -> sp.csr_matrix:
+    """Rows ``rows`` (sorted) of an HDF5 CSR matrix, read :data:`READ_BLOCK` values at a time.
+
+    Peak memory: the kept rows plus one block, whatever the matrix's size.
+    """
+    n_obs, n_vars = (int(s) for s in group.attrs["shape"])
+    indptr = group["indptr"][:].astype(np.int64)
+    lengths = np.diff(indptr)
+    out_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths[rows], out=out_ptr[1:])
+    data = np.empty(int(out_ptr[-1]), dtype=group["data"].dtype)
+    indices = np.empty(int(out_ptr[-1]), dtype=group["indices"].dtype)
+    wanted = np.zeros(n_obs, dtype=bool)
+    wanted[rows] = True
+    at = 0
+    for block in stored_blocks(indptr, max_stored=READ_BLOCK):
+        keep = np.repeat(wanted[block], lengths[block])
+        n = int(np.count_nonzero(keep))
+        if n:
+            lo, hi = int(indptr[block.start]), int(indptr[block.stop])
+            data[at : at + n] = group["data"][lo:hi][keep]
+            indices[at : at + n] = group["indices"][lo:hi][keep]
+            at += n
+    if out_ptr[-1] < np.iinfo(np.int32).max and indices.dtype == np.int32:
+        out_ptr = out_ptr.astype(np.int32)
+    return sp.csr_matrix((data, indices, out_ptr), shape=(len(rows), n_vars))
 
 
 def check_matrix(adata: ad.AnnData, *, where: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import get_args
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 
 from .. import keys
 from .._defaults import Split
@@ -42,3 +44,19 @@ def split_rows(adata: ad.AnnData, split: Split, *, where: str) -> ad.AnnData:
     """The rows of ``split`` as a view of ``adata`` (``adata`` itself for ``"all"``)."""
     rows = split_indices(adata, split, where=where)
     return adata if split == "all" else adata[rows]
+
+
+def split_selector(splits: Iterable[Split]) -> Callable[[pd.DataFrame], np.ndarray]:
+    """For :func:`~genexai.io.read_h5ad`'s ``rows``: the rows of ``obs`` in any of ``splits``.
+
+    Every row when ``splits`` holds ``"all"`` or ``obs`` has no ``split``
+    column, so that the step itself names what is missing.
+    """
+    wanted = set(splits)
+
+    def select(obs: pd.DataFrame) -> np.ndarray:
+        if "all" in wanted or keys.SPLIT not in obs:
+            return np.arange(len(obs))
+        return np.flatnonzero(obs[keys.SPLIT].astype(str).isin(wanted).to_numpy())
+
+    return select

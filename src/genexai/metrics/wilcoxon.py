@@ -12,12 +12,19 @@ p-values, Benjamini-Hochberg adjustment and fold changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..io import stored_blocks
 
-__all__ = ["NNZ_BLOCK", "wilcoxon_rank_sums", "wilcoxon_tests"]
+__all__ = ["NNZ_BLOCK", "Values", "wilcoxon_rank_sums", "wilcoxon_tests"]
+
+#: ``values(data, cells) -> tested``: float64 stored values of a block of
+#: genes and their ``(nnz,)`` cell indices, to the float64 values tested
+#: (say, scanpy's per-cell normalisation and ``log1p``); zero stays zero.
+Values = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: Stored values per block of genes: its ten or so temporaries of 8 bytes
 #: each then take about 320 MB.
@@ -54,7 +61,34 @@ def _block_rank_sums(block: sp.csc_matrix, codes: np.ndarray, n_classes: int) ->
     return sums + (sizes[:, None] - nonzero) * zero_rank[None, :]
 
 
-def wilcoxon_rank_sums(x: sp.spmatrix, codes: np.ndarray, n_classes: int) -> np.ndarray:
+def _block_totals(block: sp.csc_matrix, codes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per class, the sum of each gene's values ``(n_classes, n_block_genes)``, added in
+    cell order (as the sparse product of the class indicator with the rows adds them)."""
+    n_genes = block.shape[1]
+    gene = np.repeat(np.arange(n_genes), np.diff(block.indptr))
+    flat = codes[block.indices] * n_genes + gene
+    return np.bincount(flat, weights=block.data, minlength=n_classes * n_genes).reshape(
+        n_classes, -1
+    )
+
+
+def _value_blocks(x: sp.spmatrix, values: Values | None) -> Iterator[tuple[slice, sp.csc_matrix]]:
+    """Blocks of genes of ``x`` (about :data:`NNZ_BLOCK` stored values each) as float64 CSC,
+    their stored values mapped through ``values``."""
+    csc = x.tocsc() if x.format != "csc" else x
+    if not csc.has_sorted_indices:
+        csc = csc.sorted_indices()  # the class totals add in cell order
+    for block in stored_blocks(csc.indptr, max_stored=NNZ_BLOCK):
+        part = csc[:, block]
+        data = part.data.astype(np.float64)
+        if values is not None:
+            data = values(data, part.indices)
+        yield block, sp.csc_matrix((data, part.indices, part.indptr), shape=part.shape)
+
+
+def wilcoxon_rank_sums(
+    x: sp.spmatrix, codes: np.ndarray, n_classes: int, *, values: Values | None = None
+) -> np.ndarray:
     """Per class and gene, the sum of the class's cells' ranks among all cells.
 
     Parameters
@@ -65,31 +99,39 @@ def wilcoxon_rank_sums(x: sp.spmatrix, codes: np.ndarray, n_classes: int) -> np.
         ``(n_cells,)`` int class index of each cell.
     n_classes
         Number of classes.
+    values
+        Maps a block's stored values (float64) and their cells to the values
+        tested, zero kept zero (:data:`Values`); default: as stored.
 
     Returns
     -------
     ``(n_classes, n_genes)`` float64: rank sums with ties given their average
     rank (1-based), exactly as ranking each dense column would give.
     """
-    csc = x.tocsc() if x.format != "csc" else x
     codes = np.asarray(codes, dtype=np.int64)
-    out = np.empty((n_classes, csc.shape[1]))
-    for block in stored_blocks(csc.indptr, max_stored=NNZ_BLOCK):
-        out[:, block] = _block_rank_sums(csc[:, block], codes, n_classes)
+    out = np.empty((n_classes, x.shape[1]))
+    for block, part in _value_blocks(x, values):
+        out[:, block] = _block_rank_sums(part, codes, n_classes)
     return out
 
 
-def wilcoxon_tests(x: sp.spmatrix, codes: np.ndarray, tested: np.ndarray) -> dict[str, np.ndarray]:
+def wilcoxon_tests(
+    x: sp.spmatrix, codes: np.ndarray, tested: np.ndarray, *, values: Values | None = None
+) -> dict[str, np.ndarray]:
     """scanpy's one-vs-rest Wilcoxon test (``tie_correct=False``) of a sparse ``x``.
 
     Parameters
     ----------
     x
-        ``(n_cells, n_genes)`` sparse log1p values.
+        ``(n_cells, n_genes)`` sparse log1p values, or stored values that
+        ``values`` maps to them: an atlas's float32 rows are then made
+        float64 one block of genes at a time, never whole.
     codes
         ``(n_cells,)`` class index of each cell.
     tested
         ``(n_classes,)`` bool: the classes tested against all other cells.
+    values
+        As :func:`wilcoxon_rank_sums`'s.
 
     Returns
     -------
@@ -104,13 +146,12 @@ def wilcoxon_tests(x: sp.spmatrix, codes: np.ndarray, tested: np.ndarray) -> dic
     n_classes, n_genes = len(tested), x.shape[1]
     n_cells = x.shape[0]
     codes = np.asarray(codes, dtype=np.int64)
-    rank_sums = wilcoxon_rank_sums(x, codes, n_classes)
+    rank_sums = np.empty((n_classes, n_genes))
+    class_totals = np.empty((n_classes, n_genes))
+    for block, part in _value_blocks(x, values):
+        rank_sums[:, block] = _block_rank_sums(part, codes, n_classes)
+        class_totals[:, block] = _block_totals(part, codes, n_classes)
     sizes = np.bincount(codes, minlength=n_classes)
-    # Class sums as one product with the class indicator: no copy of the rows.
-    indicator = sp.csr_matrix(
-        (np.ones(n_cells), (codes, np.arange(n_cells))), shape=(n_classes, n_cells)
-    )
-    class_totals = np.asarray((indicator @ x).todense(), dtype=np.float64)
     totals = class_totals.sum(axis=0)
     out = {
         "scores": np.zeros((n_classes, n_genes)),
