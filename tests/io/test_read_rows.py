@@ -98,3 +98,20 @@ def test_a_corrupt_file_is_one_error(tmp_path: Path):
     path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
     with pytest.raises(InputError, match="p.h5ad"):
         io.read_h5ad(path, rows=io.split_selector([keys.TRAIN]))
+
+
+@pytest.mark.parametrize("sparse", [True, False], ids=["csr", "dense"])
+def test_a_shared_file_gives_the_same_rows(tmp_path: Path, sparse, monkeypatch):
+    adata = _adata(sparse=sparse)
+    path = tmp_path / "p.h5ad"
+    io.write_h5ad(adata, path)
+    select = io.split_selector([keys.TRAIN])
+    streamed = io.read_h5ad(path, keep_sparse=True, rows=select)
+    monkeypatch.setattr(_h5ad, "_SHARED", {})
+    io.share_reads([path])
+    for _ in range(2):  # the first read fills the cache, the second uses it
+        shared = io.read_h5ad(path, keep_sparse=True, rows=select)
+        np.testing.assert_array_equal(io.dense_rows(shared.X), io.dense_rows(streamed.X))
+        pd.testing.assert_frame_equal(shared.obs, streamed.obs)
+        np.testing.assert_array_equal(shared.obsm["pcs"], streamed.obsm["pcs"])
+        assert shared.uns == streamed.uns

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import tempfile
 import warnings
@@ -283,11 +284,11 @@ def read_h5ad(
     """
     path = Path(path)
     check_input(path, what="AnnData file")
-    if rows is not None:
+    key = path.resolve()
+    if rows is not None and key not in _SHARED:
         return _read_rows(
             path, rows, max_bytes=max_bytes, keep_sparse=keep_sparse, dense_rows=dense_rows
         )
-    key = path.resolve()
     options = {
         "max_bytes": max_bytes,
         "keep_sparse": keep_sparse,
@@ -298,7 +299,11 @@ def read_h5ad(
     if key in _SHARED and layer is None and not use_raw:
         if _SHARED[key] is None:
             _SHARED[key] = _read_checked(path, **options)
-        return _SHARED[key].copy()
+        whole = _SHARED[key]
+        if rows is None:
+            return whole.copy()
+        # A batch's shared file: read whole once, each run given its rows.
+        return _subset(whole, np.unique(np.asarray(rows(whole.obs), dtype=np.int64)))
     return _read_checked(path, **options)
 
 
@@ -392,6 +397,20 @@ def _read_rows(
     adata = ad.AnnData(**parts)
     check_matrix(adata, where=str(path))
     return adata
+
+
+def _subset(adata: ad.AnnData, rows: np.ndarray) -> ad.AnnData:
+    """``rows`` of an in-memory AnnData as :func:`_read_rows` gives them (every
+    category kept, no view)."""
+    return ad.AnnData(
+        X=adata.X[rows],
+        obs=adata.obs.iloc[rows],
+        var=adata.var.copy(),
+        uns=copy.deepcopy(adata.uns),
+        obsm={k: v[rows] for k, v in adata.obsm.items()},
+        varm={k: v.copy() for k, v in adata.varm.items()},
+        layers={k: v[rows] for k, v in adata.layers.items()},
+    )
 
 
 def _node_rows(node: h5py.HLObject, rows: np.ndarray) -> Any:
