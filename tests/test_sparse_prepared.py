@@ -182,7 +182,7 @@ def test_overwrite_gives_the_same_result_without_a_copy_of_the_values(counts, tr
 
 def test_sparse_wilcoxon_maps_values_a_block_at_a_time_to_the_same_bits(zscored, monkeypatch):
     from genexai.metrics import wilcoxon as wx
-    from genexai.rank_genes import log1p_input
+    from genexai.rank_genes import _normalized_log1p, log1p_input
 
     sparse, _ = zscored
     monkeypatch.setattr(wx, "NNZ_BLOCK", 500)  # several blocks of genes
@@ -190,6 +190,9 @@ def test_sparse_wilcoxon_maps_values_a_block_at_a_time_to_the_same_bits(zscored,
     rows = io.split_indices(sparse, keys.TRAIN, where="sc")
     x, kind = log1p_input(sparse, rows)  # the float64 rows, made whole
     assert kind == got.uns[keys.UNS][keys.RANK_GENES]["input"] == "counts_log1p"
+    # Those rows are scanpy's normalize_total + log1p of the counts, to the bit.
+    scanpy_rows = _normalized_log1p(sparse.X[rows].astype(np.float64))
+    np.testing.assert_array_equal(x.toarray(), scanpy_rows.toarray())
     codes = sparse.obs[keys.LABEL].cat.codes.to_numpy()[rows]
     want = wx.wilcoxon_tests(x, codes, np.ones(len(got.obs_names), dtype=bool))
     np.testing.assert_array_equal(got.X, want["scores"])

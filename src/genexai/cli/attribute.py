@@ -131,7 +131,10 @@ def main(
     opt.setup_logging(verbose=verbose)
     opt.set_threads(threads)
     # A sparse prepared X stays sparse: ATTRIBUTE densifies a batch at a time.
-    adata = io.read_h5ad(input_path, keep_sparse=True)
+    # Only the rows it uses are read: the split, and the training rows of a
+    # class-mean baseline.
+    splits = {split, keys.TRAIN} if baseline == "class_mean" else {split}
+    adata = io.read_h5ad(input_path, keep_sparse=True, rows=io.split_selector(splits))
     model = load_model(model_path)
     genes = model.genexai["genes"]
     rows = split_rows(adata, split, where=str(input_path))

@@ -115,6 +115,8 @@ def main(
 
     The five outputs are written together, or none of them.
     """
+    import numpy as np
+
     from .. import io
     from ..evaluate import attribution_scope, evaluate, progress_total
     from ..graph import load_graph
@@ -124,8 +126,13 @@ def main(
     opt.set_threads(threads)
     attributions = io.read_h5ad(attributions_path)
     model = load_model(model_path)
-    # Only the explained rows of a sparse prepared X are made dense.
-    prepared = io.read_h5ad(input_path, dense_rows=attributions.n_obs)
+    # Only the explained rows are read, and made dense.
+    explained = attributions.obs_names
+    prepared = io.read_h5ad(
+        input_path,
+        dense_rows=attributions.n_obs,
+        rows=lambda obs: np.flatnonzero(obs.index.isin(explained)),
+    )
     graph = load_graph(graph_path) if graph_path is not None else None
     total = progress_total(
         n_random=options["n_random"],
