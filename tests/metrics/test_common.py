@@ -33,6 +33,8 @@ def test_stable_order_matches_python_sort(seed, descending, dtype):
     got = stable_order(values, descending=descending)
     for row, want in zip(got, values, strict=True):
         assert list(row) == ref_order(list(want), descending=descending)
+    for k in (1, 7, 29, 30):  # a prefix, partitioned rather than sorted, ties across its edge
+        np.testing.assert_array_equal(stable_order(values, descending=descending, k=k), got[:, :k])
 
 
 @pytest.mark.parametrize("scale", [1, 50, 1e4], ids=["small", "subnormal-range", "overflow-range"])

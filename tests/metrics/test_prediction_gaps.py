@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from genexai.metrics import gap_curves, normalize_rows, prediction_gaps, stable_order
+from genexai.metrics._kernels import LANES
 from genexai.metrics.prediction_gaps import _gap_curves
 from genexai.models import first_layer
 from tests.helpers.metrics import ATOL, MODELS, probs64, ref_order
@@ -184,15 +185,18 @@ def test_prediction_gaps_are_seeded(metric_model, metric_data):
     assert "pgr" not in set(curves["curve"])
 
 
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "local"])
 @pytest.mark.parametrize("arch", ["LR", "MLP", "DiffuseMLP"])
-def test_genexai_models_take_the_compiled_kernel(arch, metric_model, metric_data):
-    # The kernel must be what runs for the pipeline's own models, and agree
-    # with torch's fast path on the same orders.
+def test_genexai_models_take_the_compiled_kernel(arch, shared, metric_model, metric_data):
+    # The kernels must be what runs for the pipeline's own models, and agree
+    # with torch's fast path on the same orders; more examples than one block
+    # of the shared-order kernel, and not a multiple of it.
+    n_obs = LANES + 3
     model = metric_model(arch, 40, 5, seed=2)
     layer = first_layer(model)
     assert layer is not None and layer.fused
-    x, a, baseline, labels, _ = metric_data(6, 40, 5, seed=2)
-    order = stable_order(a, descending=True)
+    x, a, baseline, labels, _ = metric_data(n_obs, 40, 5, seed=2)
+    order = stable_order(a.sum(axis=0) if shared else a, descending=True)
     got = gap_curves(model, x, baseline, labels, order, gap=3)
     torch_path = dataclasses.replace(layer, fused=False)
     with torch.no_grad():

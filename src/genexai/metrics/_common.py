@@ -34,7 +34,7 @@ def normalize_rows(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def stable_order(values: np.ndarray, *, descending: bool) -> np.ndarray:
+def stable_order(values: np.ndarray, *, descending: bool, k: int | None = None) -> np.ndarray:
     """Indices that sort the last axis; ties keep the lower index first.
 
     Every ranking in :mod:`genexai.metrics` goes through here, so ties (for
@@ -47,15 +47,18 @@ def stable_order(values: np.ndarray, *, descending: bool) -> np.ndarray:
         ``(..., n_genes)`` float, finite.
     descending
         Largest first when True.
+    k
+        Only the first ``k`` indices of the order (at most ``n_genes``);
+        default: all.
 
     Returns
     -------
-    ``(..., n_genes)`` int64.
+    ``(..., n_genes)`` (or ``(..., k)``) int64.
     """
     values = np.asarray(values)
     if values.dtype != np.float32:
         # Negating is exact for floats, and -0.0 == 0.0, so ties survive it.
-        return np.argsort(-values if descending else values, axis=-1, kind="stable")
+        return np.argsort(-values if descending else values, axis=-1, kind="stable")[..., :k]
     # float32: sort int64 keys (order-preserving bits << 32 | index) with
     # numpy's vectorised integer sort, several times faster than a stable
     # argsort; the index in the low bits makes every key distinct, so the
@@ -67,6 +70,10 @@ def stable_order(values: np.ndarray, *, descending: bool) -> np.ndarray:
     keys = bits.astype(np.int64)
     keys <<= 32
     keys |= np.arange(values.shape[-1], dtype=np.int64)
+    if k is not None and k < values.shape[-1]:
+        # The keys are distinct, so the k smallest are one set, whichever
+        # way a partition finds them: the same prefix, in O(n_genes) per row.
+        keys = np.partition(keys, k - 1, axis=-1)[..., :k]
     keys.sort(axis=-1)
     keys &= np.int64(0xFFFFFFFF)
     return keys

@@ -8,7 +8,9 @@ product, a cumulative sum, the head and the softmax, each a pass over an
 arithmetic, bounds it. Fused into one loop per example the running first
 layer output stays in cache: one order over 3,600 SIMU1-sized examples takes
 0.47 s (LR) and 0.66 s (MLP) instead of about 1.0 s (docs/benchmarks.md,
-paper profile).
+paper profile). An order shared by every example (34 of EVALUATE's 36)
+runs :data:`LANES` examples side by side instead, so that the loops are
+long vectors over examples (:func:`_shared_order_curves`).
 
 ``exp`` is written out (a degree-5 polynomial for ``2^f`` on ``[0, 1)`` and
 the exponent set through the float's bits, relative error below 3e-7, the
@@ -27,21 +29,27 @@ _LIMIT = np.float32(80.0)
 
 
 @numba.njit(fastmath=True, cache=True, inline="always")
+def _exp2_parts(v):
+    """``2^v = p · 2^k`` for ``v`` in ``[-116, 116]``: ``(p, k + 127)``, the
+    polynomial part and the float32 exponent bits of ``2^k`` (unshifted)."""
+    k = np.floor(v)
+    f = v - k
+    p = np.float32(1.8775767e-3)
+    p = p * f + np.float32(8.9893397e-3)
+    p = p * f + np.float32(5.5826318e-2)
+    p = p * f + np.float32(2.4015361e-1)
+    p = p * f + np.float32(6.9315308e-1)
+    p = p * f + np.float32(9.9999994e-1)
+    return p, np.int32(k) + np.int32(127)
+
+
+@numba.njit(fastmath=True, cache=True, inline="always")
 def _target_prob(logits, target, frac, bits):
     """``1 / Σ_c exp(logits_c − logits_target)``; ``frac``/``bits`` are scratch."""
     pivot = logits[target]
     for c in range(logits.shape[0]):
-        v = min(max(logits[c] - pivot, -_LIMIT), _LIMIT) * _LOG2E
-        k = np.floor(v)
-        f = v - k
-        p = np.float32(1.8775767e-3)
-        p = p * f + np.float32(8.9893397e-3)
-        p = p * f + np.float32(5.5826318e-2)
-        p = p * f + np.float32(2.4015361e-1)
-        p = p * f + np.float32(6.9315308e-1)
-        p = p * f + np.float32(9.9999994e-1)
-        frac[c] = p
-        bits[c] = (np.int32(k) + np.int32(127)) << 23  # 2^k as float32 bits
+        frac[c], biased = _exp2_parts(min(max(logits[c] - pivot, -_LIMIT), _LIMIT) * _LOG2E)
+        bits[c] = biased << 23  # 2^k as float32 bits
     scale = bits.view(np.float32)
     total = np.float32(0.0)
     for c in range(logits.shape[0]):
@@ -91,7 +99,8 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
     head_bias,
     out,
 ):
-    """Fill ``out[e, j] = max(F_t(x_e) − F_t(x_e^(j+1)), 0)``.
+    """Fill ``out[e, j] = max(F_t(x_e) − F_t(x_e^(j+1)), 0)``; a shared order
+    goes to :func:`_shared_order_curves`.
 
     Parameters
     ----------
@@ -123,11 +132,15 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
     out
         ``(n, G // gap)`` float32, written.
     """
+    if order.shape[0] == 1:
+        head = (scale, shift, head_weight_t, head_bias)
+        return _shared_order_curves(
+            x, baseline, z0, weight_t, order[0], target, gap, mlp, head, out
+        )
     n, n_genes = x.shape
     n_hidden = z0.shape[1]
     n_classes = head_weight_t.shape[1] if mlp else n_hidden
     n_steps = n_genes // gap
-    shared = order.shape[0] == 1
     z = np.empty(n_hidden, np.float32)
     act = np.empty(n_hidden, np.float32)
     logits = np.empty(n_classes, np.float32)
@@ -135,7 +148,7 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
     bits = np.empty(n_classes, np.int32)
     delta = np.empty(n_genes, np.float32)
     for e in range(n):
-        genes = order[0] if shared else order[e]
+        genes = order[e]
         for k in range(n_steps * gap):  # b − x in replacement order, read in sequence below
             g = genes[k]
             delta[k] = baseline[g] - x[e, g]
@@ -145,7 +158,9 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
         p0 = np.float32(0.0)
         for j in range(-1, n_steps):  # j = -1: the unreplaced example
             if j >= 0:
-                _add_rows(z, delta, weight_t, genes, shared, j * gap, (j + 1) * gap)
+                _add_rows(
+                    z, delta, weight_t, genes, in_order=False, start=j * gap, stop=(j + 1) * gap
+                )
             if mlp:
                 for h in range(n_hidden):
                     act[h] = max(z[h] * scale[h] + shift[h], np.float32(0.0))
@@ -160,4 +175,113 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
                 p0 = p
             else:
                 out[e, j] = max(p0 - p, np.float32(0.0))
+    return out
+
+
+#: Examples per block of a shared order's curves (:func:`_shared_order_curves`). Its inner loops run
+#: over the block's examples; LLVM vectorises them (with run-time alias checks)
+#: only when they are long: at 16 it unrolls them into scalar code instead
+#: (2.7 GFMA/s for the first layer's update against 11–16 at 64–128).
+LANES = 64
+
+
+@numba.njit(fastmath=True, cache=True, inline="always")
+def _add_rows_lanes(acc, coef, rows, start, stop):
+    """``acc[h, :] += Σ_{start ≤ k < stop} rows[k, h] · coef[k, :]``, four
+    ``k`` per pass as in :func:`_add_rows`; ``acc`` ``(H, LANES)``, ``coef``
+    ``(K, LANES)``, ``rows`` ``(K, H)``."""
+    k = start
+    while k + 4 <= stop:
+        for h in range(acc.shape[0]):
+            w0, w1, w2, w3 = rows[k, h], rows[k + 1, h], rows[k + 2, h], rows[k + 3, h]
+            for e in range(LANES):
+                acc[h, e] += (coef[k, e] * w0 + coef[k + 1, e] * w1) + (
+                    coef[k + 2, e] * w2 + coef[k + 3, e] * w3
+                )
+        k += 4
+    while k < stop:
+        for h in range(acc.shape[0]):
+            w0 = rows[k, h]
+            for e in range(LANES):
+                acc[h, e] += coef[k, e] * w0
+        k += 1
+
+
+@numba.njit(fastmath=True, cache=True)
+def _shared_order_curves(x, baseline, z0, weight_t, order, target, gap, mlp, head, out):  # noqa: PLR0917
+    """The curves of one order shared by every example,
+    :data:`LANES` examples at a time.
+
+    Why: with a shared order every example adds the same weight rows, so a
+    block of examples side by side turns each step into vector
+    multiply-adds over the block (first layer, head and softmax alike), where
+    the per-example kernel's loops run over only ``H`` (20 or 33) values.
+    Each example's arithmetic is the per-example kernel's, in the same
+    order; fastmath may contract it differently, so values agree to float32
+    round-off (docs/results.md).
+
+    Parameters are those of :func:`gap_curves_kernel`, except ``order``,
+    ``(G,)`` int64 (``weight_t``'s rows are in that order), and ``head``,
+    the tuple ``(scale, shift, head_weight_t, head_bias)``.
+    """
+    scale, shift, head_weight_t, head_bias = head
+    n, n_genes = x.shape
+    n_hidden = z0.shape[1]
+    n_classes = head_weight_t.shape[1] if mlp else n_hidden
+    n_steps = n_genes // gap
+    delta = np.empty((n_steps * gap, LANES), np.float32)
+    z = np.empty((n_hidden, LANES), np.float32)
+    act = np.empty((n_hidden, LANES), np.float32)
+    logits = np.empty((n_classes, LANES), np.float32)
+    pivot = np.empty(LANES, np.float32)
+    total = np.empty(LANES, np.float32)
+    frac = np.empty(LANES, np.float32)
+    bits = np.empty(LANES, np.int32)
+    power = bits.view(np.float32)
+    p0 = np.empty(LANES, np.float32)
+    lane_target = np.empty(LANES, np.int64)
+    for start in range(0, n, LANES):
+        m = min(LANES, n - start)
+        # Lanes past the last example hold zeros: finite, and never written out.
+        delta[:] = 0.0
+        z[:] = 0.0
+        lane_target[:] = 0
+        for k in range(n_steps * gap):
+            g = order[k]
+            for e in range(m):
+                delta[k, e] = baseline[g] - x[start + e, g]
+        for e in range(m):
+            for h in range(n_hidden):
+                z[h, e] = z0[start + e, h]
+            lane_target[e] = target[start + e]
+        for j in range(-1, n_steps):  # j = -1: the unreplaced examples
+            if j >= 0:
+                _add_rows_lanes(z, delta, weight_t, j * gap, (j + 1) * gap)
+            if mlp:
+                for h in range(n_hidden):
+                    for e in range(LANES):
+                        act[h, e] = max(z[h, e] * scale[h] + shift[h], np.float32(0.0))
+                for c in range(n_classes):
+                    for e in range(LANES):
+                        logits[c, e] = head_bias[c]
+                _add_rows_lanes(logits, act, head_weight_t, 0, n_hidden)
+                lg = logits
+            else:
+                lg = z
+            for e in range(LANES):
+                pivot[e] = lg[lane_target[e], e]
+                total[e] = 0.0
+            for c in range(n_classes):
+                for e in range(LANES):
+                    v = min(max(lg[c, e] - pivot[e], -_LIMIT), _LIMIT) * _LOG2E
+                    frac[e], biased = _exp2_parts(v)
+                    bits[e] = biased << 23
+                for e in range(LANES):
+                    total[e] += frac[e] * power[e]
+            if j < 0:
+                for e in range(LANES):
+                    p0[e] = np.float32(1.0) / total[e]
+            else:
+                for e in range(m):
+                    out[start + e, j] = max(p0[e] - np.float32(1.0) / total[e], np.float32(0.0))
     return out

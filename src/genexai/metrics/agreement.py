@@ -243,7 +243,7 @@ def feature_agreement(
     mean_order = stable_order(mean_score, descending=True)
     values: dict[tuple[str, str], np.ndarray] = {}
     if local:
-        order = stable_order(attributions[rows], descending=True)
+        order = stable_order(attributions[rows], descending=True, k=int(ks.max()))
         values["fa", "local"] = group_means(top_k_hits(order, sets[g], ks[g]), g, n_groups)
     values["fa", "global_mean_score"] = top_k_hits(mean_order, sets, ks)
     if local:
