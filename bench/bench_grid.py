@@ -17,9 +17,7 @@ Usage::
 
 from __future__ import annotations
 
-import csv
 import os
-import re
 import subprocess
 import sys
 import time
@@ -29,31 +27,20 @@ from pathlib import Path
 import click
 import numpy as np
 import pandas as pd
+from paper_results import trace_summary
 
 REPO = Path(__file__).resolve().parents[1]
 GRID = (
     "-profile", "paper,local", "--simulate", "SIMU1,SimuB", "--models", "LR,MLP",
     "--seeds", "1-2", "--seeds_per_task", "2", "--skip_multiqc",
 )  # fmt: skip
-_UNITS = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def seconds(duration: str) -> float:
-    """A trace duration (``1m 5s``, ``812ms``) in seconds; 0 for ``-``."""
-    return sum(float(v) * _UNITS[u] for v, u in re.findall(r"([\d.]+)(ms|s|m|h|d)", duration))
 
 
 def cpu_minutes(outdir: Path) -> dict[str, float]:
-    """CPU minutes per process (realtime x %cpu) from the run's trace."""
-    trace = max(
-        (outdir / "pipeline_info").glob("execution_trace_*.txt"), key=lambda p: p.stat().st_mtime
-    )
-    totals: dict[str, float] = defaultdict(float)
-    with trace.open() as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            process = row["process"].rsplit(":", 1)[-1]
-            totals[process] += seconds(row["realtime"]) * float(row["%cpu"].rstrip("%")) / 100 / 60
-    return dict(totals)
+    """CPU minutes per process (realtime x %cpu) from the run's newest trace."""
+    trace = max((outdir / "pipeline_info").glob("execution_trace_*.txt"), key=os.path.getmtime)
+    table, _ = trace_summary(pd.read_csv(trace, sep="\t"))
+    return table["cpu_min"].drop("**all**").to_dict()
 
 
 def run_grid(project: Path, launch: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:

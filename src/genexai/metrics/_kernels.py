@@ -178,10 +178,10 @@ def gap_curves_kernel(  # noqa: PLR0917 (numba kernel: arrays passed positionall
     return out
 
 
-#: Examples per block of a shared order's curves (:func:`_shared_order_curves`). Its inner loops run
-#: over the block's examples; LLVM vectorises them (with run-time alias checks)
-#: only when they are long: at 16 it unrolls them into scalar code instead
-#: (2.7 GFMA/s for the first layer's update against 11–16 at 64–128).
+#: Examples per block of a shared order's curves (:func:`_shared_order_curves`).
+#: Its inner loops run over the block's examples; LLVM vectorises them (with
+#: run-time alias checks) only when they are long: at 16, in a trial, it unrolled
+#: them into scalar code, slower than the per-example kernel.
 LANES = 64
 
 
