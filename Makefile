@@ -15,6 +15,10 @@ NEXTFLOW := scripts/nextflow
 PROFILE ?= local
 OUTDIR ?= results
 PYTEST_ARGS ?=
+# glibc malloc keeps freed memory for reuse (as nextflow.config's env does for
+# the tasks): the tests' own Python processes fault in fewer fresh pages.
+export MALLOC_MMAP_THRESHOLD_ := 17179869184
+export MALLOC_TRIM_THRESHOLD_ := 17179869184
 
 .PHONY: setup setup-dev run paper test test-fast bench lint lint-nfcore clean help
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
 from genexai.metrics import accuracy_curves, balanced_accuracy, gene_grid, kept_predictions
+from genexai.metrics._kernels import LANES
+from genexai.models import first_layer
 from tests.helpers.metrics import MODELS, probs64, ref_order
 
 
@@ -76,6 +81,26 @@ def test_kept_predictions_match_loop(kind, keep, metric_model, metric_data):
         kept = first if keep else set(range(25)) - first
         replaced = np.array([[r[g] if g in kept else baseline[g] for g in range(25)] for r in x])
         np.testing.assert_array_equal(got[i], probs64(model, replaced).argmax(axis=1))
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["keep", "remove"])
+@pytest.mark.parametrize("arch", ["LR", "MLP", "DiffuseMLP"])
+def test_genexai_models_take_the_compiled_kernel(arch, keep, metric_model, metric_data):
+    # The pipeline's own models go through kept_argmax_kernel: it must agree
+    # with torch's path on more examples than one block, not a multiple of it.
+    model = metric_model(arch, 40, 5, seed=3)
+    layer = first_layer(model)
+    assert layer is not None and layer.fused
+    x, _, baseline, _, _ = metric_data(LANES + 3, 40, 5, seed=3)
+    order = np.random.default_rng(1).permutation(40)
+    sizes = np.array([1, 2, 7, 20, 39])
+    got = kept_predictions(model, x, baseline, order, sizes, keep=keep)
+    with patch(
+        "genexai.metrics.curves.first_layer", lambda m: replace(first_layer(m), fused=False)
+    ):
+        want = kept_predictions(model, x, baseline, order, sizes, keep=keep, batch_size=16)
+    np.testing.assert_array_equal(got, want)
+    assert len(np.unique(got)) > 1  # the genes moved some prediction
 
 
 @pytest.mark.parametrize("kind", list(MODELS))

@@ -207,6 +207,25 @@ def _add_rows_lanes(acc, coef, rows, start, stop):
         k += 1
 
 
+@numba.njit(fastmath=True, cache=True, inline="always")
+def _head_lanes(z, mlp, head, act, logits):
+    """The logits of :data:`LANES` first-layer outputs ``z`` ``(H, LANES)``:
+    ``z`` itself unless ``mlp``, else the MLP head (``head`` as in
+    :func:`_shared_order_curves`) written into ``logits`` ``(C, LANES)``;
+    ``act`` ``(H, LANES)`` is scratch."""
+    if not mlp:
+        return z
+    scale, shift, head_weight_t, head_bias = head
+    for h in range(z.shape[0]):
+        for e in range(LANES):
+            act[h, e] = max(z[h, e] * scale[h] + shift[h], np.float32(0.0))
+    for c in range(logits.shape[0]):
+        for e in range(LANES):
+            logits[c, e] = head_bias[c]
+    _add_rows_lanes(logits, act, head_weight_t, 0, z.shape[0])
+    return logits
+
+
 @numba.njit(fastmath=True, cache=True)
 def _shared_order_curves(x, baseline, z0, weight_t, order, target, gap, mlp, head, out):  # noqa: PLR0917
     """The curves of one order shared by every example,
@@ -224,10 +243,9 @@ def _shared_order_curves(x, baseline, z0, weight_t, order, target, gap, mlp, hea
     ``(G,)`` int64 (``weight_t``'s rows are in that order), and ``head``,
     the tuple ``(scale, shift, head_weight_t, head_bias)``.
     """
-    scale, shift, head_weight_t, head_bias = head
     n, n_genes = x.shape
     n_hidden = z0.shape[1]
-    n_classes = head_weight_t.shape[1] if mlp else n_hidden
+    n_classes = head[2].shape[1] if mlp else n_hidden
     n_steps = n_genes // gap
     delta = np.empty((n_steps * gap, LANES), np.float32)
     z = np.empty((n_hidden, LANES), np.float32)
@@ -257,17 +275,7 @@ def _shared_order_curves(x, baseline, z0, weight_t, order, target, gap, mlp, hea
         for j in range(-1, n_steps):  # j = -1: the unreplaced examples
             if j >= 0:
                 _add_rows_lanes(z, delta, weight_t, j * gap, (j + 1) * gap)
-            if mlp:
-                for h in range(n_hidden):
-                    for e in range(LANES):
-                        act[h, e] = max(z[h, e] * scale[h] + shift[h], np.float32(0.0))
-                for c in range(n_classes):
-                    for e in range(LANES):
-                        logits[c, e] = head_bias[c]
-                _add_rows_lanes(logits, act, head_weight_t, 0, n_hidden)
-                lg = logits
-            else:
-                lg = z
+            lg = _head_lanes(z, mlp, head, act, logits)
             for e in range(LANES):
                 pivot[e] = lg[lane_target[e], e]
                 total[e] = 0.0
@@ -285,3 +293,104 @@ def _shared_order_curves(x, baseline, z0, weight_t, order, target, gap, mlp, hea
                 for e in range(m):
                     out[start + e, j] = max(p0[e] - np.float32(1.0) / total[e], np.float32(0.0))
     return out
+
+
+@numba.njit(fastmath=True, cache=True)
+def kept_argmax_kernel(x, baseline, z_start, weight_t, order, sizes, keep, mlp, head, out):  # noqa: PLR0917
+    """Predicted classes as more and more genes of one shared order are kept
+    (or replaced), :data:`LANES` examples at a time.
+
+    Point ``i`` moves the first layer's output from ``z_start`` by
+    ``Σ_{k < sizes[i]} d_k · weight_t[k]``, ``d_k = x − b`` (``keep``) or
+    ``b − x`` at gene ``order[k]``, adding each point's genes to the running
+    sum of the previous one, then takes the head's argmax (the first
+    largest logit, as :func:`torch.argmax`).
+
+    Why not torch: as tensors that is a sparse product over every gene, a
+    cumulative sum and the head, each a pass over an ``(n, n_points, H)``
+    block; here the running sum of a block of examples stays in cache and
+    each gene's weight row is read once per block.
+
+    Parameters
+    ----------
+    x
+        ``(n, G)`` float32 examples; ``baseline`` ``(G,)`` float32.
+    z_start
+        ``(n, H)`` float32: the first layer's output on the baseline
+        (``keep``) or on ``x``.
+    weight_t
+        ``(sizes[-1], H)`` float32, the first layer's weight transposed, its
+        rows those of ``order``'s genes, in order.
+    order
+        ``(≥ sizes[-1],)`` int64, genes in order; ``sizes`` ``(P,)`` int64,
+        increasing.
+    keep, mlp, head
+        Whether the first genes are the kept ones; the head as in
+        :func:`_shared_order_curves`.
+    out
+        ``(P, n)`` int64, written.
+    """
+    n = x.shape[0]
+    n_hidden = z_start.shape[1]
+    n_classes = head[2].shape[1] if mlp else n_hidden
+    n_kept = sizes[-1] if len(sizes) else 0
+    delta = np.empty((n_kept, LANES), np.float32)
+    z0 = np.zeros((n_hidden, LANES), np.float32)
+    seg = np.empty((n_hidden, LANES), np.float32)
+    cum = np.empty((n_hidden, LANES), np.float64)
+    z = np.empty((n_hidden, LANES), np.float32)
+    act = np.empty((n_hidden, LANES), np.float32)
+    logits = np.empty((n_classes, LANES), np.float32)
+    best = np.empty(LANES, np.float32)
+    arg = np.empty(LANES, np.int64)
+    sign = np.float32(1.0) if keep else np.float32(-1.0)
+    for start in range(0, n, LANES):
+        m = min(LANES, n - start)
+        delta[:] = 0.0  # lanes past the last example: zeros, never written out
+        for k in range(n_kept):
+            g = order[k]
+            for e in range(m):
+                delta[k, e] = sign * (x[start + e, g] - baseline[g])
+        for e in range(m):
+            for h in range(n_hidden):
+                z0[h, e] = z_start[start + e, h]
+        cum[:] = 0.0
+        done = 0
+        for i in range(len(sizes)):
+            # torch's order of sums (segment_sums, then cumsum, then + z_start),
+            # one gene at a time: the argmax of nearly tied logits (all but a
+            # few genes replaced) follows round-off, so the summation is kept.
+            seg[:] = 0.0
+            for k in range(done, sizes[i]):
+                for h in range(n_hidden):
+                    w = weight_t[k, h]
+                    for e in range(LANES):
+                        seg[h, e] += delta[k, e] * w
+            done = sizes[i]
+            for h in range(n_hidden):
+                for e in range(LANES):
+                    cum[h, e] += seg[h, e]
+                    z[h, e] = np.float32(cum[h, e]) + z0[h, e]
+            lg = _head_lanes(z, mlp, head, act, logits)
+            for e in range(LANES):
+                best[e] = lg[0, e]
+                arg[e] = 0
+            for c in range(1, n_classes):
+                for e in range(LANES):
+                    if lg[c, e] > best[e]:
+                        best[e] = lg[c, e]
+                        arg[e] = c
+            for e in range(m):
+                out[i, start + e] = arg[e]
+    return out
+
+
+def head_arrays(mlp_head: tuple | None) -> tuple[bool, tuple]:
+    """``(mlp, head)`` of the kernels from :attr:`genexai.models.FirstLayer.mlp_head`:
+    ``head = (scale, shift, head_weight_t, head_bias)``, contiguous float32
+    (empty arrays for the LR families, whose logits are the first layer's)."""
+    if mlp_head is None:
+        none = np.zeros(0, np.float32)
+        return False, (none, none, np.zeros((0, 0), np.float32), none)
+    scale, shift, head_weight, head_bias = mlp_head
+    return True, (scale, shift, np.ascontiguousarray(head_weight.T), head_bias)

@@ -30,7 +30,9 @@ class's own order (``|m_c|`` descending, ties by gene index):
 Fast path (first-linear-layer contract): the kept sets of one curve are
 nested, so the first layer's output moves from ``z(b)`` (keep) or ``z(x)``
 (remove) by the sum of ``±(x − b)_g W[:, g]`` over the genes added since the
-previous point: one pass over ``W`` per curve, then ``head`` per point.
+previous point: one pass over ``W`` per curve, then ``head`` per point. For
+the heads the compiled kernels know (genexai's own models), that runs in
+:func:`._kernels.kept_argmax_kernel`, in torch's order of sums.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..models import first_layer
+from ..models import FirstLayer, first_layer
 from ._common import segment_sums, stable_order
+from ._kernels import head_arrays, kept_argmax_kernel
 
 Curve = Literal["keep_best", "remove_best", "random_kept"]
 ClassCurve = Literal["class_keep_best", "class_remove_best", "class_random_removed"]
@@ -128,9 +131,12 @@ def kept_predictions(
                     inputs = torch.where(first == keep, xb, b_t)
                     out[i, s : s + batch_size] = model(inputs).argmax(dim=-1)
             return out.numpy()
+        z_base = layer.hidden(b_t[None])
+        if layer.fused:
+            z_start = z_base.expand(len(x_t), -1) if keep else layer.hidden(x_t)
+            return _kept_kernel(layer, x_t, b_t, order_t, sizes, z_start=z_start, keep=keep)
         weight_t = layer.weight.T.contiguous()
         bounds = np.concatenate([[0], sizes])
-        z_base = layer.hidden(b_t[None])
         for s in range(0, len(x_t), batch_size):
             xb = x_t[s : s + batch_size]
             start, delta = (z_base, xb - b_t) if keep else (layer.hidden(xb), b_t - xb)
@@ -138,6 +144,34 @@ def kept_predictions(
             z = z.add_(start[:, None]).reshape(-1, z.shape[-1])
             out[:, s : s + len(xb)] = layer.head(z).reshape(len(xb), len(sizes), -1).argmax(-1).T
     return out.numpy()
+
+
+def _kept_kernel(
+    layer: FirstLayer,
+    x: torch.Tensor,
+    b: torch.Tensor,
+    order: torch.Tensor,
+    sizes: np.ndarray,
+    *,
+    z_start: torch.Tensor,
+    keep: bool,
+) -> np.ndarray:
+    """:func:`kept_predictions`' fast path, compiled (:mod:`._kernels`), for heads it knows."""
+    genes = order.numpy()[: sizes[-1] if len(sizes) else 0]
+    mlp, head = head_arrays(layer.mlp_head)
+    out = np.empty((len(sizes), len(x)), np.int64)
+    return kept_argmax_kernel(
+        np.ascontiguousarray(x.numpy()),
+        np.ascontiguousarray(b.numpy()),
+        np.ascontiguousarray(z_start.numpy()),
+        np.ascontiguousarray(layer.weight.T.numpy()[genes]),
+        np.ascontiguousarray(genes),
+        sizes,
+        keep,
+        mlp,
+        head,
+        out,
+    )
 
 
 def accuracy_curves(

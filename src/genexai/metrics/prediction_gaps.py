@@ -57,7 +57,7 @@ from ._common import (
     stable_order,
     target_prob,
 )
-from ._kernels import gap_curves_kernel
+from ._kernels import gap_curves_kernel, head_arrays
 
 Variant = Literal["local", "global_pooled", "global_per_class"]
 #: Rows of the PG metrics table: ``(metric, variant)`` for each ordering.
@@ -185,10 +185,7 @@ def _gaps_kernel(
     weight_np = weight_t.numpy()
     if len(order_np) == 1:  # a shared order: weight rows in that order, read in sequence
         weight_np = weight_np[order_np[0]]
-    mlp = layer.mlp_head is not None
-    none = np.zeros(0, np.float32)
-    scale, shift, head_weight, head_bias = layer.mlp_head if mlp else (none, none, none[None], none)
-    head_weight_t = np.ascontiguousarray(head_weight.T)
+    mlp, head = head_arrays(layer.mlp_head)
     out = np.empty((x.shape[0], x.shape[1] // gap), np.float32)
     gap_curves_kernel(
         np.ascontiguousarray(x.numpy()),
@@ -199,10 +196,7 @@ def _gaps_kernel(
         np.ascontiguousarray(target.numpy()),
         gap,
         mlp,
-        scale,
-        shift,
-        head_weight_t,
-        head_bias,
+        *head,
         out,
     )
     return torch.from_numpy(out)
