@@ -46,6 +46,7 @@ from .models import (
     Device,
     GeneModel,
     build_model,
+    cpu_dropout_draws,
     derived_seed,
     describe_device,
     preprocessing_reference,
@@ -224,7 +225,8 @@ def train_model(
     loss_fn = nn.CrossEntropyLoss()
     stop = n - 1 if drop_single else n
     history: dict[str, list] = {"epoch": [], "lr": [], "loss": [], "accuracy": []}
-    with seeded_global_rngs(derived_seed(seed, "dropout"), device):
+    dropout_seed = derived_seed(seed, "dropout")
+    with seeded_global_rngs(dropout_seed, device), cpu_dropout_draws(model, dropout_seed):
         for epoch in range(1, epochs + 1):
             model.train()
             perm = torch.randperm(n, generator=order).to(device) if shuffle else None

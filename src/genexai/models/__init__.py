@@ -24,7 +24,8 @@ Checkpoints (``.pt``) hold only tensors and a JSON string, and are read with
 Layout: :mod:`._networks` (the architectures), :mod:`._checkpoint` (save,
 load, provenance), :mod:`._meta` (genes and classes of a loaded model),
 :mod:`._linear` (the first-linear-layer contract), :mod:`._device` (devices
-and seeded global generators).
+and seeded global generators), :mod:`._uniform` (torch's CPU uniform stream,
+drawn faster for dropout).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from ._networks import (
     Dropout,
     GeneModel,
     build_model,
+    cpu_dropout_draws,
     derived_seed,
 )
 
@@ -78,6 +80,7 @@ __all__ = [
     "ModelMeta",
     "align_to_model",
     "build_model",
+    "cpu_dropout_draws",
     "derived_seed",
     "describe_device",
     "file_sha256",
