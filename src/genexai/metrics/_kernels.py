@@ -1,4 +1,5 @@
-"""Compiled (numba) kernel of the prediction-gap curves on the fast path.
+"""Compiled (numba) kernels of the fast path: the prediction-gap curves, and the
+predicted classes of the accuracy and per-class curves (:func:`kept_argmax_kernel`).
 
 Why not torch: per example and order, a gap curve is ``n_genes / gap``
 steps, each adding ``gap`` weight rows to the first layer's output and
@@ -10,7 +11,8 @@ layer output stays in cache: one order over 3,600 SIMU1-sized examples takes
 0.47 s (LR) and 0.66 s (MLP) instead of about 1.0 s (docs/benchmarks.md,
 paper profile). An order shared by every example (34 of EVALUATE's 36)
 runs :data:`LANES` examples side by side instead, so that the loops are
-long vectors over examples (:func:`_shared_order_curves`).
+long vectors over examples (:func:`_shared_order_curves`); the kept-genes
+curves use the same layout.
 
 ``exp`` is written out (a degree-5 polynomial for ``2^f`` on ``[0, 1)`` and
 the exponent set through the float's bits, relative error below 3e-7, the
