@@ -27,7 +27,7 @@ help:
 	@echo "make setup-dev  create .venv-dev (development tools: nf-core lint, shellcheck, playwright) from requirements-dev.lock, actionlint (needs go) and Debian's chromium (needs root)"
 	@echo "make run     setup, then run the pipeline on a small simulation into $(OUTDIR)/"
 	@echo "make test    setup, then the whole test suite (incl. real Nextflow runs)"
-	@echo "make paper   setup, then the paper's simulated study (-profile paper, ~45 min) into results-paper/"
+	@echo "make paper   setup, then the paper's simulated study (-profile paper, ~41 min) into results-paper/"
 	@echo "make bench   setup, then the benchmarks in bench/ (minutes)"
 
 setup: $(VENV)/.installed .nf/engine
